@@ -1,0 +1,175 @@
+//! Configuration from environment variables (PRODUCT §12). Every variable, its default and its
+//! meaning is listed in the README; parsing is strict so a typo fails at start, not at 3 a.m.
+
+use base64::Engine as _;
+use std::net::SocketAddr;
+
+/// How scheduled reports are ticked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchedulerMode {
+    /// The server ticks itself every minute.
+    Internal,
+    /// Only `POST /api/cron/tick` from outside fires schedules.
+    External,
+}
+
+/// The server's configuration.
+#[derive(Clone)]
+pub struct Config {
+    /// `DATABASE_URL`: `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// `LEPTOS_SITE_ADDR`: where to listen.
+    pub site_addr: SocketAddr,
+    /// `NARRATE_PUBLIC_URL`: base of links in deliveries.
+    pub public_url: String,
+    /// `NARRATE_DEMO`: load the demo tenant on an empty database.
+    pub demo: bool,
+    /// `NARRATE_SECRET_KEY`: 32 bytes that encrypt stored secrets.
+    pub secret_key: Option<[u8; 32]>,
+    /// `CRON_TOKEN`: the shared secret of `POST /api/cron/tick`.
+    pub cron_token: Option<String>,
+    /// `NARRATE_SCHEDULER`.
+    pub scheduler: SchedulerMode,
+    /// `NARRATE_MIN_INTERVAL_MINUTES`.
+    pub min_interval_minutes: i64,
+    /// `NARRATE_ALLOW_PRIVATE_DESTINATIONS`.
+    pub allow_private_destinations: bool,
+    /// `NARRATE_SMTP_URL`.
+    pub smtp_url: Option<String>,
+    /// `NARRATE_AI_PROVIDER`, `NARRATE_AI_MODEL`, `NARRATE_AI_API_KEY`, `NARRATE_AI_BASE_URL`.
+    pub ai_provider: Option<String>,
+    /// See `ai_provider`.
+    pub ai_model: Option<String>,
+    /// See `ai_provider`.
+    pub ai_api_key: Option<String>,
+    /// See `ai_provider`.
+    pub ai_base_url: Option<String>,
+    /// `NARRATE_SESSION_HOURS`: how long a sign-in lasts.
+    pub session_hours: i64,
+    /// `NARRATE_SECURE_COOKIES`: force the `Secure` cookie flag (default: when the public URL is https).
+    pub secure_cookies: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets are never printed, not even in debug output.
+        f.debug_struct("Config")
+            .field("site_addr", &self.site_addr)
+            .field("public_url", &self.public_url)
+            .field("demo", &self.demo)
+            .field("scheduler", &self.scheduler)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads configuration through `get` (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let site_addr: SocketAddr = get("LEPTOS_SITE_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:3000".into())
+            .parse()
+            .map_err(|e| format!("LEPTOS_SITE_ADDR: {e}"))?;
+        let public_url = get("NARRATE_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{site_addr}"))
+            .trim_end_matches('/')
+            .to_string();
+        let secret_key = match get("NARRATE_SECRET_KEY") {
+            None => None,
+            Some(v) => Some(parse_key(&v)?),
+        };
+        let scheduler = match get("NARRATE_SCHEDULER").as_deref() {
+            None | Some("internal") => SchedulerMode::Internal,
+            Some("external") => SchedulerMode::External,
+            Some(o) => return Err(format!("NARRATE_SCHEDULER: '{o}' is not 'internal' or 'external'")),
+        };
+        let secure_default = public_url.starts_with("https://");
+        Ok(Config {
+            database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite://./data/narrate.db".into()),
+            site_addr,
+            public_url,
+            demo: flag(get("NARRATE_DEMO"), "NARRATE_DEMO")?.unwrap_or(false),
+            secret_key,
+            cron_token: get("CRON_TOKEN"),
+            scheduler,
+            min_interval_minutes: number(get("NARRATE_MIN_INTERVAL_MINUTES"), "NARRATE_MIN_INTERVAL_MINUTES", 15)?,
+            allow_private_destinations: flag(get("NARRATE_ALLOW_PRIVATE_DESTINATIONS"), "NARRATE_ALLOW_PRIVATE_DESTINATIONS")?
+                .unwrap_or(false),
+            smtp_url: get("NARRATE_SMTP_URL"),
+            ai_provider: get("NARRATE_AI_PROVIDER"),
+            ai_model: get("NARRATE_AI_MODEL"),
+            ai_api_key: get("NARRATE_AI_API_KEY"),
+            ai_base_url: get("NARRATE_AI_BASE_URL"),
+            session_hours: number(get("NARRATE_SESSION_HOURS"), "NARRATE_SESSION_HOURS", 12)?,
+            secure_cookies: flag(get("NARRATE_SECURE_COOKIES"), "NARRATE_SECURE_COOKIES")?.unwrap_or(secure_default),
+        })
+    }
+}
+
+fn flag(v: Option<String>, name: &str) -> Result<Option<bool>, String> {
+    match v.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(None),
+        Some("1" | "true" | "yes" | "on") => Ok(Some(true)),
+        Some("0" | "false" | "no" | "off") => Ok(Some(false)),
+        Some(o) => Err(format!("{name}: '{o}' is not a yes/no value (1/0, true/false)")),
+    }
+}
+
+fn number(v: Option<String>, name: &str, default: i64) -> Result<i64, String> {
+    match v {
+        None => Ok(default),
+        Some(s) => match s.trim().parse::<i64>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(format!("{name}: '{s}' is not a positive whole number")),
+        },
+    }
+}
+
+fn parse_key(v: &str) -> Result<[u8; 32], String> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(v.trim())
+        .map_err(|_| "NARRATE_SECRET_KEY: not valid base64".to_string())?;
+    bytes
+        .try_into()
+        .map_err(|b: Vec<u8>| format!("NARRATE_SECRET_KEY: decodes to {} bytes, expected 32", b.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, String> {
+        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_readme() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.database_url, "sqlite://./data/narrate.db");
+        assert_eq!(c.site_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.scheduler, SchedulerMode::Internal);
+        assert_eq!(c.min_interval_minutes, 15);
+        assert!(!c.demo && !c.allow_private_destinations && !c.secure_cookies);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        assert!(cfg(&[("NARRATE_SCHEDULER", "cron")]).unwrap_err().contains("NARRATE_SCHEDULER"));
+        assert!(cfg(&[("NARRATE_SECRET_KEY", "c2hvcnQ=")]).unwrap_err().contains("32"));
+        assert!(cfg(&[("NARRATE_DEMO", "maybe")]).unwrap_err().contains("NARRATE_DEMO"));
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let c = cfg(&[("CRON_TOKEN", "tok-very-secret"), ("NARRATE_AI_API_KEY", "sk-hidden")]).unwrap();
+        let s = format!("{c:?}");
+        assert!(!s.contains("tok-very-secret") && !s.contains("sk-hidden"));
+    }
+}

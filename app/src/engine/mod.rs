@@ -1,0 +1,24 @@
+//! The server-side engine (compiled only with the `ssr` feature): configuration, storage,
+//! identity, demo data. REST handlers, server functions and background tasks all enter here, so
+//! the same rule is enforced whichever door a request came through.
+
+pub mod auth;
+pub mod catalogue;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod rollups;
+pub mod state;
+pub mod store;
+
+pub use clock::Clock;
+pub use config::Config;
+pub use db::Db;
+pub use state::AppState;
+
+/// A fresh, time-ordered id (UUID v7 as text).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

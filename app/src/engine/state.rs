@@ -1,0 +1,41 @@
+//! The application state every handler, server function and background task receives.
+
+use super::auth::LoginLimiter;
+use super::{Clock, Config, Db};
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use std::sync::Arc;
+
+/// Shared, cheaply clonable state.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// Configuration read at start.
+    pub config: Arc<Config>,
+    /// Now, in tests controllable.
+    pub clock: Clock,
+    /// Leptos' site options (site root, output name).
+    pub leptos_options: LeptosOptions,
+    /// Slows down password guessing.
+    pub login_limiter: Arc<LoginLimiter>,
+}
+
+impl AppState {
+    /// Builds the state from its parts.
+    pub fn new(db: Db, config: Config, clock: Clock, leptos_options: LeptosOptions) -> Self {
+        AppState {
+            db,
+            config: Arc::new(config),
+            clock,
+            leptos_options,
+            login_limiter: Arc::new(LoginLimiter::default()),
+        }
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

@@ -1,0 +1,65 @@
+//! Narrate: the one codebase compiled twice — to wasm for the browser (`hydrate`) and to native
+//! code for the server (`ssr`). This file holds the HTML shell, the app and its routes.
+
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod components;
+pub mod model;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod engine;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: routes inside the signed-in shell, and the login page outside it.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Marks the page as interactive once the wasm has hydrated (end-to-end tests wait for it).
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/narrate.css"/>
+        <Title formatter=|t: String| if t.is_empty() { "Narrate".to_string() } else { format!("{t} · Narrate") }/>
+        <Router>
+            <Routes fallback=|| view! { <pages::NotFound/> }>
+                <Route path=path!("/login") view=pages::login::LoginPage/>
+                <ParentRoute path=path!("") view=components::shell::Shell>
+                    <Route path=path!("") view=pages::Home/>
+                    <Route path=path!("dashboards/:key") view=pages::dashboards::DashboardPage/>
+                    <Route path=path!("settings/reports") view=pages::settings::ReportsPage/>
+                    <Route path=path!("settings/integrations") view=pages::settings::IntegrationsPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,126 @@
+//! Request middleware: who is calling (session cookie or API key), CSRF defence for
+//! cookie-authenticated mutations, and the sign-in redirect for pages.
+//!
+//! CSRF policy: a mutating request (POST/PUT/PATCH/DELETE) that is authenticated by the session
+//! cookie — or that signs in — must come from our own origin: its `Origin` (or, failing that,
+//! `Referer`) must name this host. REST calls made with the cookie must also carry
+//! `X-Requested-With`, a header a cross-site form cannot set. API-key and cron-token callers
+//! carry no ambient credential and are exempt.
+
+use app::engine::auth::{self, AuthVia, Principal};
+use app::engine::AppState;
+use app::model::AppError;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+
+/// Paths a signed-out browser may open.
+fn is_public(path: &str) -> bool {
+    path == "/login"
+        || path.starts_with("/pkg/")
+        || path.starts_with("/api/")
+        || path.starts_with("/sfn/")
+        || path == "/healthz"
+        || path == "/metrics"
+        || path.starts_with("/favicon")
+        || path.starts_with("/assets/")
+}
+
+/// Resolves the principal, enforces CSRF, redirects signed-out page views to `/login`.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let principal = match resolve(&state, req.headers()).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let mutating = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let signing_in = path == "/sfn/login" || path == "/api/v1/auth/login";
+    let by_cookie = principal.as_ref().is_some_and(|p| p.via == AuthVia::Session);
+    if mutating && (by_cookie || signing_in) && !path.starts_with("/api/cron/") {
+        if let Err(e) = check_csrf(&state, req.headers(), &path, signing_in && !by_cookie) {
+            tracing::warn!(event = "auth.csrf_refused", path = %path, "cross-site request refused");
+            return e.into_response();
+        }
+    }
+    if principal.is_none() && req.method() == Method::GET && !is_public(&path) && wants_html(req.headers()) {
+        let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let next = if target == "/" { String::new() } else { format!("?next={}", urlencode(target)) };
+        return Redirect::to(&format!("/login{next}")).into_response();
+    }
+    if let Some(p) = principal {
+        req.extensions_mut().insert(p);
+    }
+    next.run(req).await
+}
+
+async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Principal>, AppError> {
+    if let Some(key) = headers.get("x-api-key") {
+        let key = key.to_str().unwrap_or_default();
+        return match auth::principal_from_api_key(state, key).await? {
+            Some(p) => Ok(Some(p)),
+            None => Err(AppError::unauthenticated("the API key is not valid")),
+        };
+    }
+    let token = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(auth::session_token_from_cookies);
+    match token {
+        Some(t) => auth::principal_from_session(state, t).await,
+        None => Ok(None),
+    }
+}
+
+fn check_csrf(state: &AppState, headers: &HeaderMap, path: &str, origin_optional: bool) -> Result<(), AppError> {
+    let refuse = |why: &str| AppError::forbidden(format!("cross-site request refused: {why}"));
+    if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
+        return Err(refuse("the browser marked it cross-site"));
+    }
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .filter(|o| *o != "null")
+        .map(str::to_string)
+        .or_else(|| headers.get(header::REFERER).and_then(|v| v.to_str().ok()).map(str::to_string));
+    match origin {
+        Some(o) if !same_origin(state, headers, &o) => return Err(refuse("the Origin is not this site")),
+        Some(_) => {}
+        None if origin_optional => {}
+        None if path.starts_with("/api/") => {}
+        None => return Err(refuse("the request has no Origin")),
+    }
+    if path.starts_with("/api/") && !origin_optional && !headers.contains_key("x-requested-with") {
+        return Err(refuse("cookie-authenticated API calls must send X-Requested-With"));
+    }
+    Ok(())
+}
+
+/// Whether `origin` (an Origin or Referer value) names this server.
+fn same_origin(state: &AppState, headers: &HeaderMap, origin: &str) -> bool {
+    let authority = |u: &str| {
+        u.split_once("://").map(|(_, rest)| rest.split('/').next().unwrap_or_default().to_ascii_lowercase())
+    };
+    let Some(theirs) = authority(origin) else { return false };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
+    host.as_deref() == Some(theirs.as_str()) || authority(&state.config.public_url).as_deref() == Some(theirs.as_str())
+}
+
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_none_or(|a| a.contains("text/html") || a.contains("*/*"))
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A 401 for REST handlers reached without a principal.
+pub fn unauthenticated() -> Response {
+    (StatusCode::UNAUTHORIZED, AppError::unauthenticated("please sign in or send X-API-Key")).into_response()
+}

@@ -1,0 +1,53 @@
+//! Extractors that answer in the error envelope: the caller ([`Auth`]) and JSON bodies ([`Body`]).
+
+use app::engine::auth::Principal;
+use app::model::{AppError, ErrorCode};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+/// The authenticated caller; 401 in the envelope when absent.
+pub struct Auth(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Auth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .map(Auth)
+            .ok_or_else(|| AppError::unauthenticated("please sign in or send X-API-Key"))
+    }
+}
+
+/// A JSON body; malformed JSON is 400, a wrong shape 422, both in the envelope.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Body(v)),
+            Err(JsonRejection::JsonDataError(e)) => Err(AppError::new(ErrorCode::ValidationError, e.body_text())),
+            Err(JsonRejection::JsonSyntaxError(e)) => {
+                Err(AppError::new(ErrorCode::BadRequest, format!("malformed JSON: {}", e.body_text())))
+            }
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                Err(AppError::new(ErrorCode::BadRequest, "send the body as JSON (Content-Type: application/json)"))
+            }
+            Err(JsonRejection::BytesRejection(_)) => {
+                Err(AppError::new(ErrorCode::PayloadTooLarge, "the request body is too large or unreadable"))
+            }
+            Err(e) => Err(AppError::new(ErrorCode::BadRequest, e.body_text())),
+        }
+    }
+}
+
+/// Unknown API paths answer 404 in the envelope.
+pub async fn not_found() -> AppError {
+    AppError::not_found("endpoint")
+}

@@ -1,0 +1,167 @@
+//! Test harness: starts the real router on 127.0.0.1:0 over a fresh SQLite file — or, when
+//! `TEST_DATABASE_URL` is set, a fresh PostgreSQL database — with a manual clock.
+#![allow(dead_code)]
+
+use app::engine::{auth, store, AppState, Clock, Config};
+use app::model::Role;
+use std::collections::HashMap;
+
+/// A fixed "now" for tests: 2026-11-30T12:00:00Z.
+pub const NOW: i64 = 1_796_040_000_000;
+/// The password of every test user.
+pub const PASSWORD: &str = "correct-horse-battery";
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A temporary SQLite file.
+    Sqlite,
+    /// A fresh database on `TEST_DATABASE_URL`.
+    Postgres,
+}
+
+/// A running server.
+pub struct TestApp {
+    /// `http://127.0.0.1:port`.
+    pub base: String,
+    /// The server's state (database, clock).
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+/// A tenant with one user per role.
+pub struct Tenant {
+    /// Tenant id.
+    pub id: String,
+    /// Slug.
+    pub slug: String,
+    /// `admin@<slug>.test`, …
+    pub emails: HashMap<Role, String>,
+}
+
+impl TestApp {
+    /// Starts a server; None when the backend is PostgreSQL and no `TEST_DATABASE_URL` is set.
+    pub async fn start(backend: Backend) -> Option<TestApp> {
+        Self::start_with(backend, &[]).await
+    }
+
+    /// Starts a server with extra configuration variables.
+    pub async fn start_with(backend: Backend, vars: &[(&str, &str)]) -> Option<TestApp> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = match backend {
+            Backend::Sqlite => format!("sqlite://{}/narrate.db", dir.path().display()),
+            Backend::Postgres => fresh_postgres().await?,
+        };
+        let mut map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        map.insert("DATABASE_URL".into(), url);
+        map.entry("NARRATE_SCHEDULER".into()).or_insert_with(|| "external".into());
+        let config = Config::from_lookup(|k| map.get(k).cloned()).expect("config");
+        let state = server::build_state(config, Clock::manual(NOW)).await.expect("state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = server::router(state.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, app.into_make_service()).await.unwrap();
+        });
+        Some(TestApp { base, state, _dir: dir })
+    }
+
+    /// Creates a tenant with an admin, an editor and a viewer.
+    pub async fn tenant(&self, slug: &str) -> Tenant {
+        let db = &self.state.db;
+        let t = store::tenants::create(db, slug, &format!("{slug} Inc"), NOW).await.unwrap();
+        let hash = auth::hash_password(PASSWORD).unwrap();
+        let mut emails = HashMap::new();
+        for role in [Role::Admin, Role::Editor, Role::Viewer] {
+            let email = format!("{}@{slug}.test", role.as_str());
+            store::users::create(db, &t.id, &email, &hash, role, NOW).await.unwrap();
+            emails.insert(role, email);
+        }
+        Tenant { id: t.id, slug: slug.into(), emails }
+    }
+
+    /// A browser-like client (cookie jar, same-origin headers) signed in as `role` of `tenant`.
+    pub async fn client_as(&self, tenant: &Tenant, role: Role) -> reqwest::Client {
+        let c = self.browser();
+        let r = c
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({"email": tenant.emails[&role], "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "sign-in as {role} failed");
+        c
+    }
+
+    /// A client with a cookie jar that sends this site's Origin and X-Requested-With.
+    pub fn browser(&self) -> reqwest::Client {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("origin", self.base.parse().unwrap());
+        h.insert("x-requested-with", "narrate-test".parse().unwrap());
+        reqwest::Client::builder().cookie_store(true).default_headers(h).build().unwrap()
+    }
+
+    /// A plain client: no cookies, no special headers.
+    pub fn plain(&self) -> reqwest::Client {
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    }
+
+    /// An API key for the tenant with a role.
+    pub async fn api_key(&self, tenant: &Tenant, role: Role) -> String {
+        let key = auth::new_api_key();
+        store::api_keys::insert(&self.state.db, &tenant.id, "test", role, &auth::token_hash(&key), &key[..8], NOW)
+            .await
+            .unwrap();
+        key
+    }
+
+    /// An absolute URL.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+/// Creates a uniquely named database on the `TEST_DATABASE_URL` server.
+async fn fresh_postgres() -> Option<String> {
+    let admin_url = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+    sqlx::any::install_default_drivers();
+    let name = format!("narrate_test_{}", uuid_like());
+    let pool = sqlx::AnyPool::connect(&admin_url).await.expect("connect TEST_DATABASE_URL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await.expect("create database");
+    pool.close().await;
+    let (head, tail) = admin_url.split_once("://").unwrap();
+    let (auth_host, rest) = tail.split_once('/').unwrap_or((tail, ""));
+    let query = rest.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+    Some(format!("{head}://{auth_host}/{name}{query}"))
+}
+
+fn uuid_like() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let n = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    format!("{:x}{:x}", n, std::process::id())
+}
+
+/// Runs a test body on SQLite and, when configured, on PostgreSQL.
+#[macro_export]
+macro_rules! db_test {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($app: $crate::common::TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                run($crate::common::TestApp::start($crate::common::Backend::Sqlite).await.unwrap()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                match $crate::common::TestApp::start($crate::common::Backend::Postgres).await {
+                    Some(app) => run(app).await,
+                    None => eprintln!("TEST_DATABASE_URL is not set: PostgreSQL variant not run"),
+                }
+            }
+        }
+    };
+}

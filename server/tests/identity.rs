@@ -1,0 +1,237 @@
+//! Sign-in, sessions, API keys, roles, tenant isolation and CSRF, through the real HTTP API.
+
+mod common;
+
+use app::model::Role;
+use common::PASSWORD;
+use serde_json::{json, Value};
+
+async fn body(r: reqwest::Response) -> Value {
+    r.json().await.unwrap()
+}
+
+db_test!(login_succeeds_and_me_names_the_user_role_and_tenant, |app| {
+    let t = app.tenant("globex").await;
+    let c = app.client_as(&t, Role::Editor).await;
+    let me = body(c.get(app.url("/api/v1/me")).send().await.unwrap()).await;
+    assert_eq!(me, json!({"email": "editor@globex.test", "role": "editor", "tenant": {"slug": "globex", "name": "globex Inc"}}));
+});
+
+db_test!(login_with_a_wrong_password_or_unknown_email_gets_the_same_401, |app| {
+    let t = app.tenant("globex").await;
+    let c = app.browser();
+    let wrong = c
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": t.emails[&Role::Admin], "password": "nope-nope"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.headers().get("set-cookie").is_none(), "no cookie on failure");
+    let wrong = body(wrong).await;
+    let unknown = c
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": "ghost@globex.test", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 401);
+    let unknown = body(unknown).await;
+    assert_eq!(wrong, unknown, "the answer must not reveal whether the email exists");
+    assert_eq!(wrong["error"]["code"], "UNAUTHENTICATED");
+    assert_eq!(wrong["error"]["status"], 401);
+});
+
+db_test!(the_session_cookie_is_http_only_and_lax, |app| {
+    let t = app.tenant("globex").await;
+    let r = app
+        .plain()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": t.emails[&Role::Viewer], "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("narrate_session="));
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Max-Age="));
+});
+
+db_test!(repeated_failed_logins_are_rate_limited, |app| {
+    let t = app.tenant("globex").await;
+    let c = app.browser();
+    let attempt = |pw: &'static str| {
+        c.post(app.url("/api/v1/auth/login")).json(&json!({"email": t.emails[&Role::Admin], "password": pw})).send()
+    };
+    for _ in 0..5 {
+        assert_eq!(attempt("wrong-password").await.unwrap().status(), 401);
+    }
+    let limited = attempt(PASSWORD).await.unwrap();
+    assert_eq!(limited.status(), 429, "even the right password waits after five failures");
+    assert_eq!(body(limited).await["error"]["code"], "RATE_LIMITED");
+});
+
+db_test!(logout_ends_the_session, |app| {
+    let t = app.tenant("globex").await;
+    let c = app.client_as(&t, Role::Viewer).await;
+    assert_eq!(c.get(app.url("/api/v1/me")).send().await.unwrap().status(), 200);
+    assert_eq!(c.post(app.url("/api/v1/auth/logout")).send().await.unwrap().status(), 204);
+    assert_eq!(c.get(app.url("/api/v1/me")).send().await.unwrap().status(), 401);
+});
+
+db_test!(sessions_expire_after_their_lifetime, |app| {
+    let t = app.tenant("globex").await;
+    let c = app.client_as(&t, Role::Viewer).await;
+    app.state.clock.advance(11 * 3_600_000);
+    assert_eq!(c.get(app.url("/api/v1/me")).send().await.unwrap().status(), 200, "still valid after 11 h");
+    app.state.clock.advance(2 * 3_600_000);
+    let r = c.get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(r.status(), 401, "expired after 12 h");
+    assert_eq!(body(r).await["error"]["code"], "UNAUTHENTICATED");
+});
+
+db_test!(api_keys_authenticate_with_their_tenant_and_role, |app| {
+    let t = app.tenant("globex").await;
+    let key = app.api_key(&t, Role::Editor).await;
+    let c = app.plain();
+    let me = body(c.get(app.url("/api/v1/me")).header("x-api-key", &key).send().await.unwrap()).await;
+    assert_eq!(me["role"], "editor");
+    assert_eq!(me["tenant"]["slug"], "globex");
+    let created = c
+        .post(app.url("/api/v1/segments"))
+        .header("x-api-key", &key)
+        .json(&json!({"key": "vip", "name": "VIP", "size": 10}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201, "an editor key may create without CSRF headers");
+    let bad = c.get(app.url("/api/v1/me")).header("x-api-key", "nk_not-a-real-key").send().await.unwrap();
+    assert_eq!(bad.status(), 401);
+    assert_eq!(body(bad).await["error"]["code"], "UNAUTHENTICATED");
+});
+
+db_test!(a_viewer_is_refused_an_editor_action_with_403_and_nothing_changes, |app| {
+    let t = app.tenant("globex").await;
+    let viewer = app.client_as(&t, Role::Viewer).await;
+    let r = viewer.post(app.url("/api/v1/segments")).json(&json!({"key": "vip", "name": "VIP"})).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(body(r).await["error"]["code"], "FORBIDDEN");
+    let list = body(viewer.get(app.url("/api/v1/segments")).send().await.unwrap()).await;
+    assert_eq!(list["data"], json!([]));
+    let viewer_key = app.api_key(&t, Role::Viewer).await;
+    let r = app
+        .plain()
+        .post(app.url("/api/v1/offers"))
+        .header("x-api-key", viewer_key)
+        .json(&json!({"key": "o", "name": "O", "category": "c"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+});
+
+db_test!(another_tenants_resource_is_404_never_403_or_its_data, |app| {
+    let a = app.tenant("alpha").await;
+    let b = app.tenant("beta").await;
+    let a_editor = app.client_as(&a, Role::Editor).await;
+    let seg = body(
+        a_editor.post(app.url("/api/v1/segments")).json(&json!({"key": "secret", "name": "Alpha secret"})).send().await.unwrap(),
+    )
+    .await;
+    let id = seg["id"].as_str().unwrap();
+    assert_eq!(a_editor.get(app.url(&format!("/api/v1/segments/{id}"))).send().await.unwrap().status(), 200);
+    let b_admin = app.client_as(&b, Role::Admin).await;
+    let r = b_admin.get(app.url(&format!("/api/v1/segments/{id}"))).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let text = r.text().await.unwrap();
+    assert!(!text.contains("Alpha secret"));
+    assert!(text.contains("NOT_FOUND"));
+    let list = body(b_admin.get(app.url("/api/v1/segments")).send().await.unwrap()).await;
+    assert_eq!(list["data"], json!([]), "beta sees none of alpha's segments");
+});
+
+db_test!(cookie_authenticated_mutations_without_same_origin_proof_are_refused, |app| {
+    let t = app.tenant("globex").await;
+    // Sign in with a bare cookie-jar client, then try mutations a cross-site page could forge.
+    let c = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let r = c
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": t.emails[&Role::Editor], "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let seg = json!({"key": "forged", "name": "Forged"});
+    let no_header = c.post(app.url("/api/v1/segments")).json(&seg).send().await.unwrap();
+    assert_eq!(no_header.status(), 403, "missing X-Requested-With");
+    let cross = c
+        .post(app.url("/api/v1/segments"))
+        .header("origin", "https://evil.example")
+        .header("x-requested-with", "x")
+        .json(&seg)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403, "foreign Origin");
+    assert_eq!(body(cross).await["error"]["code"], "FORBIDDEN");
+    let sfn = c.post(app.url("/sfn/logout")).send().await.unwrap();
+    assert_eq!(sfn.status(), 403, "server functions need an Origin too");
+    let ok = c
+        .post(app.url("/api/v1/segments"))
+        .header("origin", &app.base)
+        .header("x-requested-with", "x")
+        .json(&seg)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 201, "same origin with the header is accepted");
+    let list = body(c.get(app.url("/api/v1/segments")).send().await.unwrap()).await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1, "the refused attempts created nothing");
+});
+
+db_test!(bad_input_gets_the_envelope_and_changes_nothing, |app| {
+    let t = app.tenant("globex").await;
+    let c = app.client_as(&t, Role::Editor).await;
+    let malformed = c
+        .post(app.url("/api/v1/segments"))
+        .header("content-type", "application/json")
+        .body("{\"key\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 400);
+    assert_eq!(body(malformed).await["error"]["code"], "BAD_REQUEST");
+    let invalid = c.post(app.url("/api/v1/segments")).json(&json!({"key": "Bad Key!", "name": "", "size": -1})).send().await.unwrap();
+    assert_eq!(invalid.status(), 422);
+    let e = body(invalid).await;
+    let fields: Vec<_> = e["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap().to_string()).collect();
+    assert_eq!(fields, ["key", "name", "size"]);
+    c.post(app.url("/api/v1/segments")).json(&json!({"key": "vip", "name": "VIP"})).send().await.unwrap();
+    let dup = c.post(app.url("/api/v1/segments")).json(&json!({"key": "vip", "name": "Again"})).send().await.unwrap();
+    assert_eq!(dup.status(), 409);
+    assert_eq!(body(dup).await["error"]["code"], "CONFLICT");
+    let list = body(c.get(app.url("/api/v1/segments")).send().await.unwrap()).await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    let unknown = c.get(app.url("/api/v1/no-such-thing")).send().await.unwrap();
+    assert_eq!(unknown.status(), 404);
+});
+
+db_test!(signed_out_pages_redirect_to_login_and_the_api_answers_401, |app| {
+    let c = app.plain();
+    let page = c.get(app.url("/dashboards/executive?period=30d")).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(page.status(), 303);
+    assert_eq!(page.headers()["location"], "/login?next=/dashboards/executive%3Fperiod%3D30d");
+    let login = c.get(app.url("/login")).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(login.status(), 200);
+    assert!(login.text().await.unwrap().contains("Sign in"));
+    assert_eq!(c.get(app.url("/api/v1/me")).send().await.unwrap().status(), 401);
+    assert_eq!(c.get(app.url("/healthz")).send().await.unwrap().status(), 200);
+});
+
+db_test!(a_signed_in_page_renders_the_shell_with_user_and_role, |app| {
+    let t = app.tenant("globex").await;
+    let c = app.client_as(&t, Role::Admin).await;
+    let html = c.get(app.url("/dashboards/business")).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
+    for needle in ["Executive", "Model Health", "Data Health", "Attribution", "Reports", "Integrations", "admin@globex.test", "globex Inc"] {
+        assert!(html.contains(needle), "page lacks {needle}");
+    }
+});
