@@ -118,3 +118,9 @@ CREATE TABLE rollup_attribution_daily (
     credited_value_cents DOUBLE PRECISION NOT NULL DEFAULT 0,
     PRIMARY KEY (tenant_id, day, model, channel_id, offer_id, segment_id)
 );
+-- How often decisions selected each offer, per day and segment (Business: selection frequency).
+CREATE TABLE rollup_selection_daily (
+    tenant_id TEXT NOT NULL, day BIGINT NOT NULL, segment_id TEXT NOT NULL, offer_id TEXT NOT NULL,
+    selections BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, day, segment_id, offer_id)
+);

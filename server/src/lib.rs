@@ -2,6 +2,8 @@
 //! `/api/v1`, `/api/cron/tick`, `/healthz`, `/metrics`), and the middleware every request passes
 //! through (authentication, CSRF defence, sign-in redirect, body limit).
 
+#![recursion_limit = "256"]
+
 pub mod middleware;
 pub mod rest;
 

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! `narrate`: the one binary. `narrate serve` (default) runs the web app, API and scheduler;
 //! the other subcommands administer tenants, users, API keys and demo data.
 
@@ -33,6 +34,11 @@ enum Command {
         #[command(subcommand)]
         action: ApikeyAction,
     },
+    /// Import events from CSV files (validated whole: a file with a bad row is refused).
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
     /// Load deterministic demo data (creates the demo tenant and its users if missing).
     Demo {
         /// Volume multiplier: 1 ≈ 150 000 interactions over 120 days; 67 ≈ 10 million.
@@ -43,6 +49,18 @@ enum Command {
         seed: u64,
         /// The tenant to load into.
         #[arg(long, default_value = demo::DEMO_TENANT)]
+        tenant: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// Interactions: header `ts,customer_id,offer,channel,segment,outcome,value_cents`.
+    Interactions {
+        /// The CSV file.
+        file: std::path::PathBuf,
+        /// The tenant to import into.
+        #[arg(long)]
         tenant: String,
     },
 }
@@ -134,6 +152,28 @@ async fn main() -> anyhow::Result<()> {
             println!("{key}");
             Ok(())
         }
+        Command::Import { what: ImportWhat::Interactions { file, tenant } } => {
+            let state = admin_state(config).await?;
+            let t = find_tenant(&state, &tenant).await?;
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let result = async {
+                let rows = app::engine::ingest::interactions_from_csv(&text)?;
+                app::engine::ingest::interactions(&state.db, &t.id, rows, state.clock.now_ms()).await
+            };
+            match result.await {
+                Ok(n) => {
+                    eprintln!("imported {n} interactions into {}", t.slug);
+                    Ok(())
+                }
+                Err(e) => {
+                    eprintln!("{}", e.message);
+                    for d in &e.details {
+                        eprintln!("  {}: {}", d.field, d.message);
+                    }
+                    bail!("nothing was imported")
+                }
+            }
+        }
         Command::Demo { scale, seed, tenant } => {
             if !(0.01..=1000.0).contains(&scale) {
                 bail!("--scale must be between 0.01 and 1000");
@@ -173,7 +213,7 @@ async fn find_tenant(state: &AppState, slug: &str) -> anyhow::Result<store::tena
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("NARRATE_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let filter = EnvFilter::try_from_env("NARRATE_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=error"));
     let json = std::env::var("NARRATE_LOG_FORMAT").is_ok_and(|v| v == "json");
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {

@@ -2,6 +2,8 @@
 //! maps its error; the same engine functions serve the REST API, so the rules are enforced once.
 
 pub mod auth;
+pub mod dashboards;
+pub mod settings;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ctx {

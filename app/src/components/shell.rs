@@ -98,6 +98,7 @@ pub fn Shell() -> impl IntoView {
                 <main class="content">
                     <Outlet/>
                 </main>
+                <crate::components::toast::ToastHost/>
             </div>
         </div>
     }

@@ -44,6 +44,8 @@ pub struct Config {
     pub ai_api_key: Option<String>,
     /// See `ai_provider`.
     pub ai_base_url: Option<String>,
+    /// `NARRATE_AI_TIMEOUT_SECS`: how long an AI provider may take before the built-in narrator answers.
+    pub ai_timeout_secs: i64,
     /// `NARRATE_SESSION_HOURS`: how long a sign-in lasts.
     pub session_hours: i64,
     /// `NARRATE_SECURE_COOKIES`: force the `Secure` cookie flag (default: when the public URL is https).
@@ -105,6 +107,7 @@ impl Config {
             ai_model: get("NARRATE_AI_MODEL"),
             ai_api_key: get("NARRATE_AI_API_KEY"),
             ai_base_url: get("NARRATE_AI_BASE_URL"),
+            ai_timeout_secs: number(get("NARRATE_AI_TIMEOUT_SECS"), "NARRATE_AI_TIMEOUT_SECS", 30)?,
             session_hours: number(get("NARRATE_SESSION_HOURS"), "NARRATE_SESSION_HOURS", 12)?,
             secure_cookies: flag(get("NARRATE_SECURE_COOKIES"), "NARRATE_SECURE_COOKIES")?.unwrap_or(secure_default),
         })

@@ -2,14 +2,23 @@
 //! identity, demo data. REST handlers, server functions and background tasks all enter here, so
 //! the same rule is enforced whichever door a request came through.
 
+pub mod ai_settings;
 pub mod auth;
 pub mod catalogue;
 pub mod clock;
 pub mod config;
+pub mod crypto;
 pub mod db;
+pub mod delivery;
 pub mod demo;
 pub mod error;
+pub mod ingest;
+pub mod narrative;
+pub mod outbound;
+pub mod render;
+pub mod report;
 pub mod rollups;
+pub mod sources;
 pub mod state;
 pub mod store;
 

@@ -128,6 +128,7 @@ pub struct RollupBatch {
     interactions: HashMap<InterKey, [i64; 7]>,
     decisions: HashMap<(i64, String, String), DecisionAgg>,
     latency: HashMap<(i64, i64), i64>,
+    selections: HashMap<(i64, String, String), i64>,
     attribution: HashMap<AttrKey, (i64, f64, f64)>,
 }
 
@@ -152,8 +153,11 @@ impl RollupBatch {
     }
 
     /// Adds one decision.
-    pub fn decision(&mut self, ts: i64, segment: &str, channel: &str, latency_ms: f64, funnel: [i64; 5], degraded: bool) {
+    pub fn decision(&mut self, ts: i64, segment: &str, channel: &str, latency_ms: f64, funnel: [i64; 5], degraded: bool, selected: Option<&str>) {
         let day = day_of(ts);
+        if let Some(offer) = selected {
+            *self.selections.entry((day, segment.into(), offer.into())).or_default() += 1;
+        }
         let e = self.decisions.entry((day, segment.into(), channel.into())).or_default();
         e.decisions += 1;
         e.latency_sum += latency_ms;
@@ -245,6 +249,16 @@ impl RollupBatch {
             conn,
             "INSERT INTO rollup_latency_daily (tenant_id, day, bucket, count)",
             "ON CONFLICT (tenant_id, day, bucket) DO UPDATE SET count = rollup_latency_daily.count + excluded.count",
+            &rows,
+        )
+        .await?;
+        let rows: Vec<Vec<Val>> =
+            self.selections.into_iter().map(|((day, s, o), n)| vec![t(), Val::I(day), Val::S(s), Val::S(o), Val::I(n)]).collect();
+        bulk_insert(
+            conn,
+            "INSERT INTO rollup_selection_daily (tenant_id, day, segment_id, offer_id, selections)",
+            "ON CONFLICT (tenant_id, day, segment_id, offer_id) DO UPDATE SET \
+             selections = rollup_selection_daily.selections + excluded.selections",
             &rows,
         )
         .await?;

@@ -19,6 +19,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Slows down password guessing.
     pub login_limiter: Arc<LoginLimiter>,
+    /// The Executive dashboard's narratives, one hour per tenant and filter.
+    pub narrative_cache: Arc<super::narrative::Cache>,
 }
 
 impl AppState {
@@ -30,6 +32,7 @@ impl AppState {
             clock,
             leptos_options,
             login_limiter: Arc::new(LoginLimiter::default()),
+            narrative_cache: Arc::new(super::narrative::Cache::default()),
         }
     }
 }

@@ -2,10 +2,16 @@
 //!
 //! Everything here compiles for both targets: no I/O, no server-only crates.
 
+pub mod chart;
 mod dashboard;
 mod error;
 mod identity;
+pub mod report;
+pub mod table;
 
-pub use dashboard::{Dashboard, Period};
+pub use chart::{Chart, ChartKind};
+pub use dashboard::{Dashboard, DashboardData, Display, Period, SegmentOption, WidgetData, WidgetSpec, ATTRIBUTION_MODELS};
 pub use error::{AppError, ErrorCode, FieldError};
 pub use identity::{Me, Role, TenantView};
+pub use report::{KpiLine, Narrative, Report, SectionNarrative};
+pub use table::{Cell, Column, ColumnKind, Table};

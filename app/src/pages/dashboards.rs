@@ -1,54 +1,231 @@
-//! The dashboards: header with filters (kept in the URL) and the widgets.
+//! The dashboards: a header with period and segment filters (kept in the URL query so a link
+//! reproduces the view), then one widget per data source. Refreshes every 30 s keeping filters.
 
-use crate::model::{Dashboard, Period};
+use crate::api::dashboards::get_dashboard;
+use crate::components::export_menu::{ExportMenu, ExportView};
+use crate::components::widgets::Widget;
+use crate::model::{Dashboard, DashboardData, Period};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+/// How often dashboards reload their data.
+pub const REFRESH_SECS: u64 = 30;
+
+/// The fallback text of the narrative card (PRODUCT §3).
+pub const NARRATIVE_UNAVAILABLE: &str = "Narrative is unavailable right now — see the KPI cards below for the raw numbers";
+
+/// The filters of a dashboard view, as in the URL query.
+#[derive(Clone, Debug, PartialEq, Default)]
+struct Filters {
+    period: Option<String>,
+    segment: Option<String>,
+    group_by: Option<String>,
+    model: Option<String>,
+}
+
+impl Filters {
+    fn href(&self, key: &str) -> String {
+        let mut q = Vec::new();
+        let mut add = |k: &str, v: &Option<String>| {
+            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+                q.push(format!("{k}={}", urlencode(v)));
+            }
+        };
+        add("period", &self.period);
+        add("segmentId", &self.segment);
+        add("groupBy", &self.group_by);
+        add("model", &self.model);
+        if q.is_empty() {
+            format!("/dashboards/{key}")
+        } else {
+            format!("/dashboards/{key}?{}", q.join("&"))
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
 
 /// `/dashboards/{key}`.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let dashboard = Memo::new(move |_| params.with(|p| p.get("key").and_then(|k| Dashboard::parse(&k))));
-    let period = Memo::new(move |_| query.with(|q| q.get("period").and_then(|p| Period::parse(&p)).unwrap_or_default()));
+    let key = Memo::new(move |_| params.with(|p| p.get("key").unwrap_or_default()));
+    let filters = Memo::new(move |_| {
+        query.with(|q| Filters { period: q.get("period"), segment: q.get("segmentId"), group_by: q.get("groupBy"), model: q.get("model") })
+    });
+    let tick = RwSignal::new(0u64);
+    Effect::new(move |_| {
+        set_interval(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(REFRESH_SECS));
+    });
+    let data = Resource::new(
+        move || (key.get(), filters.get(), tick.get()),
+        |(k, f, _)| get_dashboard(k, f.period, f.segment, f.group_by, f.model),
+    );
     let navigate = use_navigate();
-    let set_period = move |p: String| {
-        if let Some(d) = dashboard.get_untracked() {
-            navigate(&format!("/dashboards/{}?period={p}", d.key()), Default::default());
-        }
-    };
+    let go = move |f: Filters| navigate(&f.href(&key.get_untracked()), Default::default());
     view! {
-        {move || match dashboard.get() {
+        {move || match Dashboard::parse(&key.get()) {
             None => view! { <crate::pages::NotFound/> }.into_any(),
             Some(d) => {
-                let set_period = set_period.clone();
+                let go = go.clone();
                 view! {
                     <Title text=format!("{} dashboard", d.title())/>
-                    <div class="page-header">
-                        <div>
-                            <h1 data-testid="dashboard-title">{d.title()}</h1>
-                            <p class="muted">{move || format!("Showing the {}", period.get().label())}</p>
-                        </div>
-                        <div class="header-controls">
-                            <label class="control">
-                                <span class="sr-only">"Period"</span>
-                                <select
-                                    data-testid="period"
-                                    on:change=move |ev| set_period(event_target_value(&ev))
-                                    prop:value=move || period.get().key()
-                                >
-                                    {Period::ALL
-                                        .into_iter()
-                                        .map(|p| view! { <option value=p.key()>{p.key()}</option> })
-                                        .collect_view()}
-                                </select>
-                            </label>
-                        </div>
-                    </div>
+                    <Header dashboard=d filters=filters data=data go=go/>
+                    {(d == Dashboard::Executive).then(|| view! { <NarrativeCard filters=filters/> })}
+                    <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                        {move || data.get().map(|r| match r {
+                            Ok(dd) => view! { <Widgets data=dd/> }.into_any(),
+                            Err(e) => view! { <div class="card"><p class="widget-error" role="alert">{e.message}</p></div> }.into_any(),
+                        })}
+                    </Transition>
                 }
                     .into_any()
             }
         }}
     }
+}
+
+#[component]
+fn Header(
+    dashboard: Dashboard,
+    filters: Memo<Filters>,
+    data: Resource<Result<DashboardData, crate::model::AppError>>,
+    go: impl Fn(Filters) + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let period = move || filters.with(|f| f.period.as_deref().and_then(Period::parse).unwrap_or_default());
+    let go_period = go.clone();
+    let go_segment = go.clone();
+    let go_model = go;
+    let range = move || {
+        data.get().and_then(|r| r.ok()).map(|d| format!("{} to {} ({})", d.from, d.to, d.timezone)).unwrap_or_default()
+    };
+    let segments = move || data.get().and_then(|r| r.ok()).map(|d| d.segments).unwrap_or_default();
+    let export_view = Signal::derive(move || {
+        let f = filters.get();
+        let mut params = Vec::new();
+        if let Some(g) = f.group_by.clone() {
+            params.push(("groupBy".to_string(), g));
+        }
+        if let Some(m) = f.model.clone() {
+            params.push(("model".to_string(), m));
+        }
+        ExportView { dashboard: dashboard.key().to_string(), period: f.period, segment_id: f.segment, params }
+    });
+    view! {
+        <div class="page-header">
+            <div>
+                <h1 data-testid="dashboard-title">{dashboard.title()}</h1>
+                <p class="period-range" data-testid="period-range">
+                    {move || format!("Showing the {}", period().label())}
+                    " · "
+                    {range}
+                </p>
+            </div>
+            <div class="header-controls">
+                <label class="control">
+                    <span class="sr-only">"Period"</span>
+                    <select
+                        data-testid="period"
+                        aria-label="Period"
+                        on:change=move |ev| {
+                            let mut f = filters.get_untracked();
+                            f.period = Some(event_target_value(&ev));
+                            go_period(f)
+                        }
+                        prop:value=move || period().key()
+                    >
+                        {Period::ALL.into_iter().map(|p| view! { <option value=p.key()>{p.key()}</option> }).collect_view()}
+                    </select>
+                </label>
+                {dashboard.supports_segment().then(|| {
+                    let go_segment = go_segment.clone();
+                    view! {
+                        <label class="control">
+                            <span class="sr-only">"Segment"</span>
+                            <select
+                                data-testid="segment"
+                                aria-label="Segment"
+                                on:change=move |ev| {
+                                    let mut f = filters.get_untracked();
+                                    let v = event_target_value(&ev);
+                                    f.segment = (!v.is_empty()).then_some(v);
+                                    go_segment(f)
+                                }
+                                prop:value=move || filters.with(|f| f.segment.clone().unwrap_or_default())
+                            >
+                                <option value="">"All customers"</option>
+                                {move || segments().into_iter().map(|s| view! { <option value=s.id.clone()>{s.name.clone()}</option> }).collect_view()}
+                            </select>
+                        </label>
+                    }
+                })}
+                {(dashboard == Dashboard::Attribution).then(|| {
+                    let go_model = go_model.clone();
+                    view! {
+                        <label class="control">
+                            <span class="sr-only">"Attribution model"</span>
+                            <select
+                                data-testid="attribution-model"
+                                aria-label="Attribution model"
+                                on:change=move |ev| {
+                                    let mut f = filters.get_untracked();
+                                    f.model = Some(event_target_value(&ev));
+                                    go_model(f)
+                                }
+                                prop:value=move || filters.with(|f| f.model.clone().unwrap_or_else(|| "linear".into()))
+                            >
+                                {crate::model::ATTRIBUTION_MODELS.iter().map(|(k, l)| view! { <option value=*k>{*l}</option> }).collect_view()}
+                            </select>
+                        </label>
+                    }
+                })}
+                <div class="header-actions" data-testid="header-actions">
+                    <ExportMenu view=export_view/>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn NarrativeCard(filters: Memo<Filters>) -> impl IntoView {
+    let summary = Resource::new(move || filters.get(), |f| crate::api::dashboards::executive_narrative(f.period, f.segment));
+    view! {
+        <section class="card narrative" data-testid="narrative" style="margin-bottom:16px">
+            <h2>"Executive summary"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Writing the summary…"</p> }>
+                {move || summary.get().map(|r| match r {
+                    Ok(Some(n)) => view! {
+                        <p data-testid="narrative-text">{n.executive_summary.clone()}</p>
+                        <ul class="takeaways">
+                            {n.key_takeaways.iter().map(|t| view! { <li>{t.clone()}</li> }).collect_view()}
+                        </ul>
+                        <p class="muted small">{n.attribution()}</p>
+                    }.into_any(),
+                    _ => view! { <p class="muted">{NARRATIVE_UNAVAILABLE}</p> }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+
+#[component]
+fn Widgets(data: DashboardData) -> impl IntoView {
+    let specs = data.dashboard.widgets();
+    let items = specs
+        .iter()
+        .zip(data.widgets)
+        .map(|(spec, w)| view! { <Widget spec=*spec data=w/> })
+        .collect_view();
+    view! { <div class="dash-grid" data-generated-at=data.generated_at>{items}</div> }
 }

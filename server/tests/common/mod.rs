@@ -47,6 +47,7 @@ impl TestApp {
 
     /// Starts a server with extra configuration variables.
     pub async fn start_with(backend: Backend, vars: &[(&str, &str)]) -> Option<TestApp> {
+        app::engine::outbound::install_crypto();
         let dir = tempfile::tempdir().expect("tempdir");
         let url = match backend {
             Backend::Sqlite => format!("sqlite://{}/narrate.db", dir.path().display()),

@@ -166,7 +166,8 @@ async fn write_day(
     .await?;
     let mut rows = Vec::with_capacity(d.decisions.len());
     for x in &d.decisions {
-        batch.decision(x.ts, &seg(x.segment), &ch(x.channel), x.latency_ms, x.funnel, x.degraded);
+        let selected = x.selected_offer.map(off);
+        batch.decision(x.ts, &seg(x.segment), &ch(x.channel), x.latency_ms, x.funnel, x.degraded, selected.as_deref());
         let mut r = vec![t(), Val::I(x.ts), Val::S(seg(x.segment)), Val::S(ch(x.channel)), Val::F(x.latency_ms)];
         r.extend(x.funnel.iter().map(|v| Val::I(*v)));
         r.push(Val::I(i64::from(x.degraded)));

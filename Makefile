@@ -1,0 +1,59 @@
+# Narrate — the two commands: `make run` and `make test`. Both install what is missing first.
+SHELL := /bin/bash
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/narrate-target
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export LEPTOS_SITE_ROOT ?= target/site
+
+CARGO_LEPTOS_VERSION := 0.3.11
+WASM_BINDGEN_VERSION := 0.2.130
+
+.PHONY: run build serve test check fmt lint unit e2e bench tools node-tools clean
+
+## Build in release mode and serve on http://127.0.0.1:3000 with the demo tenant.
+run: build
+	NARRATE_DEMO=$${NARRATE_DEMO:-1} $(CARGO_TARGET_DIR)/release/narrate serve
+
+## The release build alone (server binary + wasm site under target/site).
+build: tools
+	cargo leptos build --release
+	@ls -l $(LEPTOS_SITE_ROOT)/pkg
+
+## Formatting, clippy (native and wasm), unit + integration tests, end-to-end tests in Chromium.
+test: tools fmt lint unit e2e
+
+fmt:
+	cargo fmt --all -- --check
+
+lint:
+	cargo clippy -p app --features ssr --all-targets -- -D warnings
+	cargo clippy -p server --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	cargo test -p app --features ssr
+	cargo test -p server
+
+e2e: build node-tools
+	cd end2end && npx playwright test
+
+bench: tools
+	./scripts/bench.sh
+
+## Install the toolchain pieces that are missing (idempotent, no downloads outside registries).
+tools:
+	@rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@rustup component list --installed | grep -q rustfmt || rustup component add rustfmt
+	@rustup component list --installed | grep -q clippy || rustup component add clippy
+	@cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)" || \
+		cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked --ignore-rust-version --features no_downloads
+	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" || \
+		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	@test -x node_modules/.bin/wasm-opt || npm ci --no-audit --no-fund
+
+node-tools:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	@command -v pdftoppm >/dev/null || (apt-get update && apt-get install -y poppler-utils)
+	@test -d end2end/node_modules/playwright-core || (cd end2end && npm ci --no-audit --no-fund)
+
+clean:
+	rm -rf target/site data

@@ -1,0 +1,124 @@
+//! The Export ▾ menu: renders exactly the view on screen through `POST /api/v1/reports/preview`
+//! and downloads the file; shows progress on the button and an error toast on failure.
+
+use super::toast::Toasts;
+use leptos::prelude::*;
+
+/// The export request for the view on screen.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ExportView {
+    /// Dashboard key.
+    pub dashboard: String,
+    /// Period key.
+    pub period: Option<String>,
+    /// Segment id.
+    pub segment_id: Option<String>,
+    /// Source parameters (`groupBy`, `model`).
+    pub params: Vec<(String, String)>,
+}
+
+/// The menu.
+#[component]
+pub fn ExportMenu(view: Signal<ExportView>) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let busy = RwSignal::new(None::<&'static str>);
+    let toasts = use_context::<Toasts>();
+    let start = move |format: &'static str, label: &'static str| {
+        open.set(false);
+        busy.set(Some(label));
+        let v = view.get_untracked();
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            if let Err(msg) = download(&v, format).await {
+                if let Some(t) = toasts {
+                    t.show(format!("Export failed: {msg}"), true, None);
+                }
+            }
+            busy.set(None);
+        });
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = (v, format, toasts);
+        }
+    };
+    let items: [(&'static str, &'static str); 4] = [("pdf", "PDF"), ("csv", "CSV"), ("md", "Markdown"), ("html", "HTML")];
+    view! {
+        <div class="menu">
+            <button
+                class="btn"
+                data-testid="export"
+                aria-haspopup="menu"
+                aria-expanded=move || open.get().to_string()
+                disabled=move || busy.get().is_some()
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                {move || match busy.get() {
+                    Some(l) => format!("Exporting {l}…"),
+                    None => "Export ▾".to_string(),
+                }}
+            </button>
+            <Show when=move || open.get()>
+                <div class="menu-list" role="menu">
+                    {items
+                        .into_iter()
+                        .map(|(f, l)| {
+                            view! {
+                                <button role="menuitem" data-testid=format!("export-{f}") on:click=move |_| start(f, l)>
+                                    {l}
+                                </button>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+async fn download(v: &ExportView, format: &str) -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let params: serde_json::Map<String, serde_json::Value> = v.params.iter().map(|(k, x)| (k.clone(), x.clone().into())).collect();
+    let body = serde_json::json!({
+        "dashboard": v.dashboard, "format": format, "period": v.period, "segmentId": v.segment_id,
+        "narrative": true, "params": params,
+    });
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_credentials(web_sys::RequestCredentials::SameOrigin);
+    init.set_body(&wasm_bindgen::JsValue::from_str(&body.to_string()));
+    let headers = web_sys::Headers::new().map_err(|_| "headers")?;
+    headers.set("content-type", "application/json").map_err(|_| "headers")?;
+    headers.set("x-requested-with", "narrate").map_err(|_| "headers")?;
+    init.set_headers(&headers);
+    let req = web_sys::Request::new_with_str_and_init("/api/v1/reports/preview", &init).map_err(|_| "request")?;
+    let window = web_sys::window().ok_or("no window")?;
+    let resp: web_sys::Response = JsFuture::from(window.fetch_with_request(&req)).await.map_err(|_| "the server could not be reached")?.unchecked_into();
+    if !resp.ok() {
+        let text = JsFuture::from(resp.text().map_err(|_| "response")?).await.ok().and_then(|t| t.as_string()).unwrap_or_default();
+        let msg = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+            .unwrap_or_else(|| format!("HTTP {}", resp.status()));
+        return Err(msg);
+    }
+    let name = resp
+        .headers()
+        .get("content-disposition")
+        .ok()
+        .flatten()
+        .and_then(|d| d.split("filename=\"").nth(1).map(|s| s.trim_end_matches('"').to_string()))
+        .unwrap_or_else(|| format!("report.{format}"));
+    let blob: web_sys::Blob = JsFuture::from(resp.blob().map_err(|_| "blob")?).await.map_err(|_| "the download was interrupted")?.unchecked_into();
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| "object URL")?;
+    let doc = window.document().ok_or("no document")?;
+    let a: web_sys::HtmlAnchorElement = doc.create_element("a").map_err(|_| "anchor")?.unchecked_into();
+    a.set_href(&url);
+    a.set_download(&name);
+    doc.body().ok_or("no body")?.append_child(&a).map_err(|_| "append")?;
+    a.click();
+    a.remove();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}

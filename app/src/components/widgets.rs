@@ -1,0 +1,211 @@
+//! Dashboard widgets: KPI cards, charts (our own SVG), tables and the anomaly feed. Each widget
+//! renders one data source's table, or that source's own error.
+
+use crate::model::chart::{render_svg, sparkline_svg};
+use crate::model::table::{format_cell, format_kpi};
+use crate::model::{Cell, ColumnKind, Display, Table, WidgetData, WidgetSpec};
+use leptos::prelude::*;
+
+/// One widget in the grid.
+#[component]
+pub fn Widget(spec: WidgetSpec, data: WidgetData) -> impl IntoView {
+    let span = format!("widget-slot span-{}", spec.span);
+    let body = match (data.table, data.error) {
+        (Some(t), _) => match spec.display {
+            Display::Kpis => view! { <KpiCards table=t/> }.into_any(),
+            Display::Chart => view! { <ChartCard table=t/> }.into_any(),
+            Display::Table => view! { <TableCard table=t/> }.into_any(),
+            Display::Anomalies => view! { <AnomalyFeed table=t/> }.into_any(),
+        },
+        (None, err) => view! {
+            <div class="card widget">
+                <p class="widget-error" role="alert">{err.unwrap_or_else(|| "This widget could not be loaded".into())}</p>
+            </div>
+        }
+        .into_any(),
+    };
+    view! { <section class=span data-source=spec.source>{body}</section> }
+}
+
+/// KPI cards with value, Δ% chip and sparkline.
+#[component]
+pub fn KpiCards(table: Table) -> impl IntoView {
+    let n = table.rows.len();
+    let cols = if n == 6 || n == 3 { "grid grid-3" } else { "grid grid-4" };
+    let has_delta = table.col("chip").is_some();
+    let cards = (0..n)
+        .map(|i| {
+            let get = |k: &str| table.cell(i, k).cloned().unwrap_or(Cell::Null);
+            let key = get("metric").as_text();
+            let format = get("format").as_text();
+            let value = format_kpi(&get("value"), &format);
+            let chip = get("chip").as_text();
+            let delta = match (get("delta_pct"), chip.as_str()) {
+                (_, "blue") => "New".to_string(),
+                (Cell::Null, _) => "—".to_string(),
+                (d, _) => {
+                    let v = d.as_f64().unwrap_or_default();
+                    let arrow = if v > 0.0 { "▲" } else if v < 0.0 { "▼" } else { "■" };
+                    format!("{arrow} {:+.1} %", v)
+                }
+            };
+            let spark = table.sparklines.iter().find(|(k, _)| *k == key).map(|(_, v)| sparkline_svg(v, "#2f5bea")).unwrap_or_default();
+            let label = get("label").as_text();
+            let prev = get("previous");
+            let title = match &prev {
+                Cell::Null => String::new(),
+                p => format!("Previous period: {}", format_kpi(p, &format)),
+            };
+            view! {
+                <div class="card kpi" data-kpi=key.clone()>
+                    <span class="kpi-label">{label}</span>
+                    <span class="kpi-value" data-testid=format!("kpi-{key}")>{value}</span>
+                    <div class="kpi-foot">
+                        {has_delta.then(|| view! { <span class=format!("chip chip-{chip}") title=title>{delta}</span> })}
+                        <span inner_html=spark></span>
+                    </div>
+                </div>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="widget">
+            <div class="widget-head">
+                <h2>{table.title.clone()}</h2>
+                {table.note.clone().map(|n| view! { <span class="muted">{n}</span> })}
+            </div>
+            <div class=cols>{cards}</div>
+        </div>
+    }
+}
+
+/// A titled chart with its data in a table below.
+#[component]
+pub fn ChartCard(table: Table) -> impl IntoView {
+    let svg = table.chart.as_ref().map(|c| render_svg(&table, c)).unwrap_or_default();
+    view! {
+        <div class="card widget">
+            <div class="widget-head">
+                <h2>{table.title.clone()}</h2>
+            </div>
+            {table.note.clone().map(|n| view! { <p class="muted">{n}</p> })}
+            <div class="chart-wrap" inner_html=svg></div>
+            <details>
+                <summary class="muted">"Show data"</summary>
+                <DataTable table=table.clone()/>
+            </details>
+        </div>
+    }
+}
+
+/// A titled table.
+#[component]
+pub fn TableCard(table: Table) -> impl IntoView {
+    view! {
+        <div class="card widget">
+            <div class="widget-head">
+                <h2>{table.title.clone()}</h2>
+            </div>
+            {table.note.clone().map(|n| view! { <p class="muted">{n}</p> })}
+            <DataTable table=table.clone()/>
+        </div>
+    }
+}
+
+fn badge_class(key: &str, text: &str) -> Option<String> {
+    matches!(key, "status" | "state" | "severity" | "flag").then(|| format!("badge badge-{}", if text.is_empty() { "grey" } else { text }))
+}
+
+/// The plain table of a source's rows.
+#[component]
+pub fn DataTable(table: Table) -> impl IntoView {
+    if table.rows.is_empty() {
+        return view! { <p class="muted">"No data for this period."</p> }.into_any();
+    }
+    let cols: Vec<_> = table.columns.iter().filter(|c| c.key != "explanation").cloned().collect();
+    let idx: Vec<usize> = cols.iter().filter_map(|c| table.col(&c.key)).collect();
+    let head = cols
+        .iter()
+        .map(|c| {
+            let num = !matches!(c.kind, ColumnKind::Text | ColumnKind::Date | ColumnKind::Timestamp);
+            view! { <th class:num=num scope="col">{c.label.clone()}</th> }
+        })
+        .collect_view();
+    let body = table
+        .rows
+        .iter()
+        .map(|r| {
+            let cells = cols
+                .iter()
+                .zip(&idx)
+                .map(|(c, i)| {
+                    let num = !matches!(c.kind, ColumnKind::Text | ColumnKind::Date | ColumnKind::Timestamp);
+                    let text = format_cell(&r[*i], c.kind);
+                    match badge_class(&c.key, &text) {
+                        Some(cls) if !text.is_empty() && text != "—" => view! { <td><span class=cls>{text}</span></td> }.into_any(),
+                        _ => view! { <td class:num=num>{text}</td> }.into_any(),
+                    }
+                })
+                .collect_view();
+            view! { <tr>{cells}</tr> }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class="data">
+                <thead>
+                    <tr>{head}</tr>
+                </thead>
+                <tbody>{body}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// The anomaly feed with an Explain popover per row.
+#[component]
+pub fn AnomalyFeed(table: Table) -> impl IntoView {
+    let rows = (0..table.rows.len())
+        .map(|i| {
+            let get = |k: &str| table.cell(i, k).cloned().unwrap_or(Cell::Null);
+            let sev = get("severity").as_text();
+            let open = RwSignal::new(false);
+            let explanation = get("explanation").as_text();
+            let delta = get("delta_pct").as_f64().unwrap_or_default();
+            view! {
+                <li class="anomaly">
+                    <span class=format!("badge badge-{sev}")>{sev.clone()}</span>
+                    <div class="anomaly-main">
+                        <strong>{get("metric").as_text()}</strong>
+                        " · "
+                        {get("dimension").as_text()}
+                        <div class="muted">
+                            {format!("{delta:+.1} % vs baseline · z = {:.1}", get("z_score").as_f64().unwrap_or_default())}
+                        </div>
+                        <Show when=move || open.get()>
+                            <p class="explain" role="note">{explanation.clone()}</p>
+                        </Show>
+                    </div>
+                    <button class="btn btn-sm btn-ghost" on:click=move |_| open.update(|o| *o = !*o) aria-expanded=move || open.get().to_string()>
+                        "Explain"
+                    </button>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="card widget">
+            <div class="widget-head">
+                <h2>{table.title.clone()}</h2>
+                <span class="muted">{format!("{} found", table.rows.len())}</span>
+            </div>
+            {table.note.clone().map(|n| view! { <p class="muted">{n}</p> })}
+            {if table.rows.is_empty() {
+                view! { <p class="muted">"No anomalies in this period."</p> }.into_any()
+            } else {
+                view! { <ul class="anomalies">{rows}</ul> }.into_any()
+            }}
+        </div>
+    }
+}

@@ -1,0 +1,200 @@
+//! Microsoft Teams: an Adaptive Card (1.4) posted to a Workflows (Power Automate) webhook — a
+//! colour band by run status holding the title and period, the summary, the takeaways and an
+//! "Open report" action. The serialized message is kept under 28 KB by shortening the summary and
+//! the takeaways step by step (with "…" and a "Read the full report" note) until it fits.
+//! HTTP 202 means the workflow queued the message: the attempt is recorded as accepted.
+
+use serde_json::{json, Value};
+
+use super::{http, text, DeliveryInput, Reply, Settings};
+
+/// Largest serialized message (Teams refuses messages over 28 KB; 28 000 bytes is under either
+/// reading of "KB").
+pub(super) const MAX_BYTES: usize = 28_000;
+/// Most characters of the title and of the period line, whatever the budget.
+const MAX_LINE_CHARS: usize = 256;
+
+/// One attempt: POST the card. 200 is delivered, 202 accepted.
+pub(super) async fn send(client: &reqwest::Client, webhook_url: &str, input: &DeliveryInput, settings: &Settings) -> Reply {
+    http::send_json(client, webhook_url, http::json_headers(), payload(input), settings, true).await
+}
+
+/// How much of the digest goes into the card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Budget {
+    /// Characters of the summary.
+    summary: usize,
+    /// Characters of each item.
+    item: usize,
+    /// How many items.
+    items: usize,
+}
+
+impl Budget {
+    /// Everything.
+    fn full(digest: &text::Digest) -> Budget {
+        Budget {
+            summary: digest.summary.chars().count(),
+            item: digest.items.iter().map(|i| i.chars().count()).max().unwrap_or(0),
+            items: digest.items.len(),
+        }
+    }
+
+    /// A quarter less of everything.
+    fn shrink(self) -> Budget {
+        Budget { summary: self.summary * 3 / 4, item: self.item * 3 / 4, items: self.items * 3 / 4 }
+    }
+
+    /// Nothing left to cut.
+    fn is_empty(self) -> bool {
+        self.summary == 0 && self.items == 0
+    }
+}
+
+/// The serialized message, shrunk until it fits [`MAX_BYTES`].
+pub(super) fn payload(input: &DeliveryInput) -> Vec<u8> {
+    let digest = text::digest(input);
+    let mut budget = Budget::full(&digest);
+    loop {
+        let bytes = message(input, &digest, budget).to_string().into_bytes();
+        if bytes.len() <= MAX_BYTES || budget.is_empty() {
+            return bytes;
+        }
+        budget = budget.shrink();
+    }
+}
+
+/// The Workflows envelope around the card.
+fn message(input: &DeliveryInput, digest: &text::Digest, budget: Budget) -> Value {
+    json!({
+        "type": "message",
+        "attachments": [{
+            "contentType": "application/vnd.microsoft.card.adaptive",
+            "contentUrl": null,
+            "content": card(input, digest, budget),
+        }],
+    })
+}
+
+/// The Adaptive Card.
+fn card(input: &DeliveryInput, digest: &text::Digest, budget: Budget) -> Value {
+    let (summary, summary_cut) = clip(&digest.summary, budget.summary);
+    let mut body = vec![band(input), text_block(&summary)];
+    let shown: Vec<(String, bool)> = digest.items.iter().take(budget.items).map(|i| clip(i, budget.item)).collect();
+    let mut cut = summary_cut || shown.iter().any(|(_, c)| *c);
+    if !shown.is_empty() {
+        body.push(json!({"type": "TextBlock", "text": digest.items_title, "weight": "Bolder", "wrap": true, "spacing": "Medium"}));
+        body.extend(shown.iter().map(|(t, _)| json!({"type": "TextBlock", "text": format!("- {t}"), "wrap": true, "spacing": "Small"})));
+    }
+    let hidden = digest.items.len() - shown.len();
+    if hidden > 0 {
+        body.push(json!({"type": "TextBlock", "text": format!("- … and {hidden} more"), "wrap": true, "spacing": "Small", "isSubtle": true}));
+        cut = true;
+    }
+    if cut {
+        body.push(json!({"type": "TextBlock", "text": format!("[Read the full report]({})", input.run_url), "wrap": true, "isSubtle": true}));
+    }
+    json!({
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "msteams": {"width": "Full"},
+        "body": body,
+        "actions": [{"type": "Action.OpenUrl", "title": "Open report", "url": input.run_url}],
+    })
+}
+
+/// The coloured container with the title and the period line.
+fn band(input: &DeliveryInput) -> Value {
+    let title = if input.template_name.trim().is_empty() { "Report" } else { input.template_name.trim() };
+    json!({
+        "type": "Container",
+        "style": style(&input.status),
+        "bleed": true,
+        "items": [
+            {"type": "TextBlock", "text": text::truncate(title, MAX_LINE_CHARS), "size": "Large", "weight": "Bolder", "wrap": true},
+            {"type": "TextBlock", "text": text::truncate(&text::subtitle(input), MAX_LINE_CHARS), "isSubtle": true, "wrap": true, "spacing": "None"},
+        ],
+    })
+}
+
+/// The container style (colour band) of a run status.
+pub(super) fn style(status: &str) -> &'static str {
+    match status {
+        "succeeded" => "good",
+        "failed" | "partial" => "attention",
+        _ => "accent",
+    }
+}
+
+/// A wrapping text block.
+fn text_block(t: &str) -> Value {
+    json!({"type": "TextBlock", "text": t, "wrap": true, "spacing": "Medium"})
+}
+
+/// `s` cut to `max` characters with "…", and whether it was cut.
+fn clip(s: &str, max: usize) -> (String, bool) {
+    if s.chars().count() <= max {
+        (s.to_string(), false)
+    } else {
+        (format!("{}…", text::prefix(s, max)), true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::delivery::tests::sample_input;
+
+    fn parsed(input: &DeliveryInput) -> Value {
+        serde_json::from_slice(&payload(input)).unwrap()
+    }
+
+    #[test]
+    fn teams_card_is_an_adaptive_card_1_4_with_an_open_report_action() {
+        let input = sample_input();
+        let v = parsed(&input);
+        assert_eq!(v["type"], "message");
+        let att = &v["attachments"][0];
+        assert_eq!(att["contentType"], "application/vnd.microsoft.card.adaptive");
+        assert!(att["contentUrl"].is_null());
+        let card = &att["content"];
+        assert_eq!((card["type"].as_str(), card["version"].as_str()), (Some("AdaptiveCard"), Some("1.4")));
+        assert_eq!(card["msteams"]["width"], "Full");
+        assert_eq!(card["actions"][0]["type"], "Action.OpenUrl");
+        assert_eq!(card["actions"][0]["title"], "Open report");
+        assert_eq!(card["actions"][0]["url"], input.run_url.as_str());
+        let band = &card["body"][0];
+        assert_eq!((band["type"].as_str(), band["style"].as_str()), (Some("Container"), Some("good")));
+        assert_eq!(band["items"][0]["text"], "Weekly revenue");
+        assert_eq!((band["items"][0]["size"].as_str(), band["items"][0]["weight"].as_str()), (Some("Large"), Some("Bolder")));
+        assert_eq!(band["items"][1]["isSubtle"], true);
+        assert_eq!(card["body"][1]["text"], input.narrative.as_ref().unwrap().executive_summary.as_str());
+        assert!(card["body"].as_array().unwrap().iter().any(|b| b["text"].as_str().is_some_and(|t| t.starts_with("- Paid search"))));
+        assert!(!String::from_utf8(payload(&input)).unwrap().contains("Read the full report"), "nothing was cut");
+    }
+
+    #[test]
+    fn teams_band_colour_follows_the_run_status() {
+        assert_eq!(style("succeeded"), "good");
+        assert_eq!(style("failed"), "attention");
+        assert_eq!(style("partial"), "attention");
+        assert_eq!(style("running"), "accent");
+    }
+
+    #[test]
+    fn teams_keeps_an_oversized_card_under_28_kb() {
+        let mut input = sample_input();
+        let n = input.narrative.as_mut().unwrap();
+        n.executive_summary = "Revenue grew “strongly” in every region. ".repeat(500);
+        n.key_takeaways = (0..40).map(|i| format!("Takeaway {i}: {}", "é".repeat(300))).collect();
+        let bytes = payload(&input);
+        assert!(bytes.len() <= MAX_BYTES, "{} bytes", bytes.len());
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        let body = v["attachments"][0]["content"]["body"].as_array().unwrap();
+        assert!(body[1]["text"].as_str().unwrap().ends_with('…'));
+        let last = body.last().unwrap()["text"].as_str().unwrap();
+        assert_eq!(last, format!("[Read the full report]({})", input.run_url));
+        assert!(bytes.len() > MAX_BYTES / 2, "it shrinks only as much as needed, here to {} bytes", bytes.len());
+    }
+}

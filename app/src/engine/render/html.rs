@@ -1,0 +1,93 @@
+//! HTML: the same content as the PDF as one self-contained document — inline CSS, inline SVG
+//! charts, no script, no external request — readable in a browser and safe in an email body.
+
+use crate::model::chart::{render_svg, xml_escape};
+use crate::model::table::format_cell;
+use crate::model::Report;
+use std::fmt::Write as _;
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape(s: &str) -> String {
+    xml_escape(s)
+}
+
+const CSS: &str = "body{font-family:Helvetica,Arial,sans-serif;color:#17202c;background:#fff;margin:0;padding:24px;line-height:1.45}\
+main{max-width:920px;margin:0 auto}h1{font-size:24px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #e3e6eb;padding-bottom:4px}\
+.meta{color:#6b7687;font-size:13px;margin:0 0 16px}.summary{border-left:4px solid #2f5bea;padding:4px 14px;background:#f5f7fe}\
+table{border-collapse:collapse;width:100%;font-size:13px;margin:6px 0 10px}th{text-align:left;color:#6b7687;font-weight:600;border-bottom:1px solid #d3d8e0;padding:6px 8px}\
+td{border-bottom:1px solid #eef0f3;padding:6px 8px;vertical-align:top}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}\
+.note{color:#6b7687;font-size:12px}.green{color:#0f8a5f}.red{color:#c2362f}.grey{color:#4a5566}.blue{color:#1f66d1}svg{max-width:100%;height:auto}";
+
+/// Renders the report as one HTML document.
+pub fn render_html(report: &Report) -> String {
+    let mut o = String::with_capacity(64 * 1024);
+    let _ = write!(
+        o,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title><style>{CSS}</style></head><body><main>",
+        escape(&report.title)
+    );
+    let _ = write!(o, "<h1>{}</h1><p class=\"meta\">{} · {}", escape(&report.title), escape(&report.tenant), escape(&report.period_text()));
+    if let Some(s) = &report.segment {
+        let _ = write!(o, " · segment: {}", escape(s));
+    }
+    let _ = write!(o, "<br>Generated {}</p>", escape(&report.generated_at));
+    if let Some(n) = &report.narrative {
+        let _ = write!(o, "<h2>Executive summary</h2><div class=\"summary\"><p>{}</p></div><p class=\"note\">{}</p>", escape(&n.executive_summary), escape(&n.attribution()));
+        if !n.key_takeaways.is_empty() {
+            o.push_str("<h2>Key takeaways</h2><ul>");
+            for t in &n.key_takeaways {
+                let _ = write!(o, "<li>{}</li>", escape(t));
+            }
+            o.push_str("</ul>");
+        }
+    }
+    if !report.kpis.is_empty() {
+        o.push_str("<h2>Key metrics</h2><table><thead><tr><th>Metric</th><th class=\"num\">Value</th><th class=\"num\">Previous</th><th class=\"num\">Δ</th></tr></thead><tbody>");
+        for k in &report.kpis {
+            let _ = write!(
+                o,
+                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num {}\">{}</td></tr>",
+                escape(&k.label),
+                escape(&k.value),
+                escape(&k.previous),
+                escape(&k.chip),
+                escape(&k.delta)
+            );
+        }
+        o.push_str("</tbody></table>");
+    }
+    for t in &report.sections {
+        let _ = write!(o, "<section><h2>{}</h2>", escape(&t.title));
+        if let Some(p) = report.narrative.as_ref().and_then(|n| n.sections.iter().find(|s| s.id == t.source)) {
+            let _ = write!(o, "<p>{}</p>", escape(&p.paragraph));
+        }
+        if let Some(n) = &t.note {
+            let _ = write!(o, "<p class=\"note\">{}</p>", escape(n));
+        }
+        if let Some(c) = &t.chart {
+            o.push_str(&render_svg(t, c));
+        }
+        if t.rows.is_empty() {
+            o.push_str("<p class=\"note\">No data for this period.</p></section>");
+            continue;
+        }
+        o.push_str("<table><thead><tr>");
+        for c in &t.columns {
+            let num = if crate::model::chart::plottable(c.kind) { " class=\"num\"" } else { "" };
+            let _ = write!(o, "<th{num}>{}</th>", escape(&c.label));
+        }
+        o.push_str("</tr></thead><tbody>");
+        for r in &t.rows {
+            o.push_str("<tr>");
+            for (cell, c) in r.iter().zip(&t.columns) {
+                let num = if crate::model::chart::plottable(c.kind) { " class=\"num\"" } else { "" };
+                let _ = write!(o, "<td{num}>{}</td>", escape(&format_cell(cell, c.kind)));
+            }
+            o.push_str("</tr>");
+        }
+        o.push_str("</tbody></table></section>");
+    }
+    o.push_str("</main></body></html>");
+    o
+}

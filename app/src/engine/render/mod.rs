@@ -1,0 +1,102 @@
+//! Renderers: pure functions from a [`Report`] to the bytes of each format, and the report
+//! assembly that turns a dashboard view into a `Report`.
+
+pub mod csv;
+pub mod html;
+pub mod markdown;
+pub mod pdf;
+
+#[cfg(test)]
+mod tests;
+
+use crate::model::table::format_kpi;
+use crate::model::{AppError, Cell, KpiLine, Report, Table};
+use serde::{Deserialize, Serialize};
+
+/// The export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportFormat {
+    /// PDF (typst).
+    Pdf,
+    /// CSV, raw rows.
+    Csv,
+    /// Markdown summary.
+    Md,
+    /// Self-contained HTML.
+    Html,
+}
+
+impl ReportFormat {
+    /// All formats in menu order.
+    pub const ALL: [ReportFormat; 4] = [ReportFormat::Pdf, ReportFormat::Csv, ReportFormat::Md, ReportFormat::Html];
+
+    /// Parses `pdf`, `csv`, `md`/`markdown`, `html`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pdf" => Some(Self::Pdf),
+            "csv" => Some(Self::Csv),
+            "md" | "markdown" => Some(Self::Md),
+            "html" => Some(Self::Html),
+            _ => None,
+        }
+    }
+
+    /// The media type sent as Content-Type.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Self::Pdf => "application/pdf",
+            Self::Csv => "text/csv; charset=utf-8",
+            Self::Md => "text/markdown; charset=utf-8",
+            Self::Html => "text/html; charset=utf-8",
+        }
+    }
+
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Pdf => "pdf",
+            Self::Csv => "csv",
+            Self::Md => "md",
+            Self::Html => "html",
+        }
+    }
+}
+
+/// Renders a report in one format.
+pub fn render(report: &Report, format: ReportFormat) -> Result<Vec<u8>, AppError> {
+    match format {
+        ReportFormat::Pdf => pdf::render_pdf(report).map_err(|e| super::error::internal("pdf render", e)),
+        ReportFormat::Csv => csv::render_csv(report).map_err(|e| super::error::internal("csv render", e)),
+        ReportFormat::Md => Ok(markdown::render_markdown(report).into_bytes()),
+        ReportFormat::Html => Ok(html::render_html(report).into_bytes()),
+    }
+}
+
+/// `<dashboard>-<period>-<YYYY-MM-DD>.<ext>`.
+pub fn filename(report: &Report, format: ReportFormat) -> String {
+    format!("{}-{}-{}.{}", report.dashboard.key(), report.period.key(), &report.generated_at[..10.min(report.generated_at.len())], format.extension())
+}
+
+/// The formatted KPI lines of a KPI table (one with a `chip` column).
+pub fn kpi_lines(t: &Table) -> Vec<KpiLine> {
+    (0..t.rows.len())
+        .map(|i| {
+            let get = |k: &str| t.cell(i, k).cloned().unwrap_or(Cell::Null);
+            let format = get("format").as_text();
+            let chip = get("chip").as_text();
+            let delta = match (get("delta_pct"), chip.as_str()) {
+                (_, "blue") => "New".to_string(),
+                (Cell::Null, _) => "—".to_string(),
+                (d, _) => format!("{:+.1} %", d.as_f64().unwrap_or_default()),
+            };
+            KpiLine {
+                label: get("label").as_text(),
+                value: format_kpi(&get("value"), &format),
+                previous: format_kpi(&get("previous"), &format),
+                delta,
+                chip: if chip.is_empty() { "grey".into() } else { chip },
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,183 @@
+//! Renderer tests: every artifact is parsed back and compared with the report it came from, and
+//! hostile text renders safely in all four formats.
+
+use super::{csv::render_csv, html::render_html, markdown::render_markdown, pdf::render_pdf};
+use crate::model::{Cell, Chart, ChartKind, Column, ColumnKind, Dashboard, KpiLine, Narrative, Period, Report, Table};
+
+pub(crate) const HOSTILE: [&str; 9] = [
+    "<script>alert(1)</script>",
+    "=HYPERLINK(\"http://evil.example\",\"x\")",
+    "#set page(width: 1pt)",
+    "a|b",
+    "line\nbreak",
+    "📈 emoji",
+    "שלום עולם",
+    "[link](http://evil.example)",
+    "-2+3",
+];
+
+pub(crate) fn report(rows: usize) -> Report {
+    let mut offers = Table::new(
+        "offer_performance",
+        "Offer performance",
+        vec![
+            Column::new("name", "Offer", ColumnKind::Text),
+            Column::new("impressions", "Impressions", ColumnKind::Integer),
+            Column::new("conversion_rate", "Conversion rate", ColumnKind::Percent),
+            Column::new("revenue", "Revenue", ColumnKind::Money),
+        ],
+    );
+    for i in 0..rows {
+        offers.push(vec![Cell::from(format!("row-{i:03}")), Cell::Int(1000 + i as i64), Cell::Num(1.5 + i as f64 / 100.0), Cell::Num(1234.5 * i as f64)]);
+    }
+    let mut hostile = Table::new("hostile", "Hostile <names> | #set", vec![Column::new("name", "Name", ColumnKind::Text), Column::new("n", "N", ColumnKind::Integer)]);
+    for (i, h) in HOSTILE.iter().enumerate() {
+        hostile.push(vec![Cell::from(*h), Cell::Int(i as i64)]);
+    }
+    let mut trend = Table::new("revenue_trend", "Revenue trend", vec![Column::new("day", "Day", ColumnKind::Date), Column::new("revenue", "Revenue", ColumnKind::Money)]);
+    trend.push(vec![Cell::from("2026-11-29"), Cell::Num(10.0)]);
+    trend.push(vec![Cell::from("2026-11-30"), Cell::Null]);
+    trend.chart = Some(Chart::new(ChartKind::Line, "day", &["revenue"]));
+    Report {
+        title: "Executive report".into(),
+        dashboard: Dashboard::Executive,
+        tenant: "Acme <b>Corp</b>".into(),
+        period: Period::D30,
+        from: "2026-11-01".into(),
+        to: "2026-11-30".into(),
+        timezone: "UTC".into(),
+        segment: Some("High value".into()),
+        generated_at: "2026-11-30T12:00:00Z".into(),
+        narrative: Some(Narrative {
+            executive_summary: "Revenue rose to $98,765.00 while <script> stayed out.".into(),
+            sections: vec![],
+            key_takeaways: vec!["First | takeaway".into(), "Second *takeaway*".into(), "Third".into()],
+            provider: "builtin".into(),
+            model: None,
+            fallback: false,
+            fallback_reason: None,
+        }),
+        kpis: vec![KpiLine { label: "Revenue".into(), value: "$98,765.00".into(), previous: "$90,000.00".into(), delta: "+9.7 %".into(), chip: "green".into() }],
+        sections: vec![offers, hostile, trend],
+    }
+}
+
+#[test]
+fn csv_parses_back_to_exactly_the_source_tables() {
+    let r = report(40);
+    let bytes = render_csv(&r).unwrap();
+    let mut rd = ::csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes.as_slice());
+    let records: Vec<::csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    let mut i = 0;
+    for t in &r.sections {
+        let header: Vec<&str> = records[i].iter().collect();
+        let mut expected = vec!["section"];
+        expected.extend(t.columns.iter().map(|c| c.key.as_str()));
+        assert_eq!(header, expected);
+        i += 1;
+        for row in &t.rows {
+            let rec = &records[i];
+            assert_eq!(&rec[0], t.source);
+            for (j, cell) in row.iter().enumerate() {
+                let got = &rec[j + 1];
+                match cell {
+                    Cell::Int(v) => assert_eq!(got.parse::<i64>().unwrap(), *v),
+                    Cell::Num(v) => assert_eq!(got.parse::<f64>().unwrap(), *v),
+                    Cell::Null => assert_eq!(got, ""),
+                    Cell::Text(s) => assert_eq!(got.trim_start_matches('\''), s.as_str()),
+                }
+            }
+            i += 1;
+        }
+    }
+    assert_eq!(i, records.len(), "no extra rows");
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(text.contains("'=HYPERLINK"), "formula neutralised");
+    assert!(text.contains("'-2+3"));
+    assert!(!text.contains("1,234"), "numbers are not formatted");
+}
+
+#[test]
+fn markdown_parses_into_the_expected_tables() {
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+    let r = report(5);
+    let md = render_markdown(&r);
+    let mut tables: Vec<Vec<Vec<String>>> = Vec::new();
+    let (mut row, mut cell, mut in_cell) = (Vec::new(), String::new(), false);
+    let mut headings = Vec::new();
+    let mut in_heading = false;
+    let mut links = 0;
+    for ev in Parser::new_ext(&md, Options::ENABLE_TABLES) {
+        match ev {
+            Event::Start(Tag::Table(_)) => tables.push(Vec::new()),
+            Event::Start(Tag::TableCell) => {
+                in_cell = true;
+                cell.clear();
+            }
+            Event::End(TagEnd::TableCell) => {
+                in_cell = false;
+                row.push(cell.clone());
+            }
+            Event::End(TagEnd::TableRow) | Event::End(TagEnd::TableHead) => tables.last_mut().unwrap().push(std::mem::take(&mut row)),
+            Event::Start(Tag::Heading { .. }) => in_heading = true,
+            Event::End(TagEnd::Heading(_)) => in_heading = false,
+            Event::Start(Tag::Link { .. }) => links += 1,
+            Event::Html(_) | Event::InlineHtml(_) => panic!("raw HTML leaked into the Markdown"),
+            Event::Text(t) if in_cell => cell.push_str(&t),
+            Event::Text(t) if in_heading => headings.push(t.to_string()),
+            _ => {}
+        }
+    }
+    assert_eq!(links, 0, "no text became a link");
+    assert_eq!(headings.first().map(String::as_str), Some("Executive report"));
+    assert!(headings.iter().any(|h| h == "Key takeaways"));
+    assert_eq!(tables.len(), 4, "KPI table and three sections");
+    assert_eq!(tables[0][1], vec!["Revenue", "$98,765.00", "$90,000.00", "+9.7 %"]);
+    assert_eq!(tables[1].len(), 6, "header and five rows");
+    assert_eq!(tables[1][3], vec!["row-002", "1,002", "1.5 %", "$2,469.00"]);
+    let names: Vec<&str> = tables[2][1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(names[0], "<script>alert(1)</script>");
+    assert_eq!(names[3], "a|b", "a pipe stays inside its cell");
+    assert_eq!(names[4], "line break");
+    assert!(md.contains("- First \\| takeaway"));
+}
+
+#[test]
+fn html_is_self_contained_with_no_script_or_external_url() {
+    let r = report(5);
+    let html = render_html(&r);
+    let doc = scraper::Html::parse_document(&html);
+    let sel = |s: &str| scraper::Selector::parse(s).unwrap();
+    assert_eq!(doc.select(&sel("script")).count(), 0);
+    for el in doc.select(&sel("[src], [href], link, iframe, object, embed, img")) {
+        panic!("external reference: {}", el.html());
+    }
+    assert!(!html.contains("url(http") && !html.contains("@import"), "no external requests from CSS");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    let cells: Vec<String> = doc.select(&sel("table td")).map(|c| c.text().collect()).collect();
+    assert!(cells.contains(&"<script>alert(1)</script>".to_string()), "escaped text reads back literally");
+    assert!(cells.contains(&"row-004".to_string()));
+    assert_eq!(doc.select(&sel("svg[role=img]")).count(), 1, "the chart is inline SVG");
+    assert_eq!(doc.select(&sel("style")).count(), 1, "inline CSS");
+    let title: String = doc.select(&sel("h1")).next().unwrap().text().collect();
+    assert_eq!(title, "Executive report");
+}
+
+#[test]
+fn hostile_text_renders_safely_in_every_format() {
+    let r = report(3);
+    let csv = String::from_utf8(render_csv(&r).unwrap()).unwrap();
+    for line in csv.lines() {
+        for field in line.split(',') {
+            let f = field.trim_matches('"');
+            assert!(!f.starts_with('=') && !f.starts_with('@') && !f.starts_with('+'), "{f}");
+        }
+    }
+    let md = render_markdown(&r);
+    let raw_lines: Vec<&str> = md.lines().filter(|l| l.contains("<script>") || l.contains("](http") && !l.contains("\\](http")).collect();
+    assert!(raw_lines.is_empty(), "unescaped markup: {raw_lines:?}");
+    let html = render_html(&r);
+    assert!(!html.contains("<script>") && !html.contains("<b>Corp"));
+    let pdf = render_pdf(&r).expect("hostile text must not break the PDF");
+    assert!(pdf.starts_with(b"%PDF"));
+}

@@ -1,0 +1,371 @@
+//! What every data source shares: the request context, the period window and its predecessor,
+//! Δ% with its chip colour, and the rollup queries most sources are built from.
+
+use crate::engine::db::{get_f64, get_i64, get_str, Db};
+use crate::engine::rollups::DAY_MS;
+use crate::model::{AppError, Period};
+use std::collections::{BTreeMap, HashMap};
+
+/// The inputs of a data source: (tenant, period, segment, params) and now.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    /// The database.
+    pub db: &'a Db,
+    /// The tenant every query is scoped by.
+    pub tenant_id: &'a str,
+    /// The period on screen.
+    pub period: Period,
+    /// The segment filter (already checked to belong to the tenant).
+    pub segment_id: Option<&'a str>,
+    /// Now, epoch ms.
+    pub now: i64,
+    /// Source-specific parameters (`groupBy`, `model`, …).
+    pub params: &'a BTreeMap<String, String>,
+}
+
+/// A half-open range of whole UTC days `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// First day (UTC midnight, epoch ms).
+    pub start: i64,
+    /// The day after the last (exclusive).
+    pub end: i64,
+}
+
+impl Window {
+    /// Number of days.
+    pub fn days(&self) -> i64 {
+        (self.end - self.start) / DAY_MS
+    }
+
+    /// The window of equal length immediately before.
+    pub fn previous(&self) -> Window {
+        Window { start: self.start - (self.end - self.start), end: self.start }
+    }
+
+    /// The day starts in the window.
+    pub fn day_starts(&self) -> Vec<i64> {
+        (0..self.days()).map(|i| self.start + i * DAY_MS).collect()
+    }
+}
+
+/// The window of a period ending today (UTC): `today` is today so far, `7d` today and the six
+/// days before, and so on.
+pub fn window(period: Period, now: i64) -> Window {
+    let end = crate::engine::rollups::day_of(now) + DAY_MS;
+    Window { start: end - period.days() * DAY_MS, end }
+}
+
+impl Ctx<'_> {
+    /// The period's window.
+    pub fn window(&self) -> Window {
+        window(self.period, self.now)
+    }
+
+    /// A parameter or its default.
+    pub fn param(&self, key: &str, default: &str) -> String {
+        self.params.get(key).cloned().unwrap_or_else(|| default.to_string())
+    }
+}
+
+/// The colour of a Δ% chip (PRODUCT §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chip {
+    /// Better than before.
+    Green,
+    /// Worse than before.
+    Red,
+    /// Within 0.05 % of before.
+    Grey,
+    /// No baseline (previous value 0).
+    New,
+}
+
+impl Chip {
+    /// The stored name, used as a CSS class by the UI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Chip::Green => "green",
+            Chip::Red => "red",
+            Chip::Grey => "grey",
+            Chip::New => "blue",
+        }
+    }
+}
+
+/// Δ% = (current − previous) / |previous| × 100, and its chip. `up_is_bad` inverts the colours
+/// (Anomalies). No Δ when the previous value is 0: the chip says "New" (or grey when both are 0).
+pub fn delta(current: f64, previous: f64, up_is_bad: bool) -> (Option<f64>, Chip) {
+    if previous == 0.0 {
+        return (None, if current == 0.0 { Chip::Grey } else { Chip::New });
+    }
+    let d = (current - previous) / previous.abs() * 100.0;
+    let chip = if d.abs() < 0.05 {
+        Chip::Grey
+    } else if (d > 0.0) != up_is_bad {
+        Chip::Green
+    } else {
+        Chip::Red
+    };
+    (Some((d * 10.0).round() / 10.0), chip)
+}
+
+/// Sums of the interaction rollup.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Agg {
+    /// Impressions.
+    pub impressions: i64,
+    /// Clicks.
+    pub clicks: i64,
+    /// Conversions.
+    pub conversions: i64,
+    /// Dismissals.
+    pub dismissals: i64,
+    /// Opt-outs.
+    pub opt_outs: i64,
+    /// Complaints.
+    pub complaints: i64,
+    /// Revenue in cents.
+    pub revenue_cents: i64,
+}
+
+impl Agg {
+    /// Positive outcomes: clicks and conversions.
+    pub fn positives(&self) -> i64 {
+        self.clicks + self.conversions
+    }
+    /// Negative outcomes: dismissals, opt-outs, complaints.
+    pub fn negatives(&self) -> i64 {
+        self.dismissals + self.opt_outs + self.complaints
+    }
+    /// Acceptance rate in percent (positives / impressions), None without impressions.
+    pub fn acceptance_pct(&self) -> Option<f64> {
+        ratio_pct(self.positives(), self.impressions)
+    }
+    /// Conversion rate in percent (conversions / impressions).
+    pub fn conversion_pct(&self) -> Option<f64> {
+        ratio_pct(self.conversions, self.impressions)
+    }
+    /// Revenue in currency units.
+    pub fn revenue(&self) -> f64 {
+        self.revenue_cents as f64 / 100.0
+    }
+}
+
+/// `a / b × 100`, None when `b` is 0.
+pub fn ratio_pct(a: i64, b: i64) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64 * 100.0)
+}
+
+/// A dimension the interaction rollup can be grouped by.
+#[derive(Debug, Clone, Copy)]
+pub enum By {
+    /// Everything in one group (key "").
+    All,
+    /// Per day (key = day ms as text).
+    Day,
+    /// Per offer id.
+    Offer,
+    /// Per channel id.
+    Channel,
+    /// Per segment id.
+    Segment,
+    /// Per (day, offer id) — key "day|offer".
+    DayOffer,
+    /// Per (day, channel id).
+    DayChannel,
+    /// Per (segment, offer).
+    SegmentOffer,
+}
+
+impl By {
+    fn expr(self) -> &'static str {
+        match self {
+            By::All => "''",
+            By::Day => "CAST(day AS TEXT)",
+            By::Offer => "offer_id",
+            By::Channel => "channel_id",
+            By::Segment => "segment_id",
+            By::DayOffer => "CAST(day AS TEXT) || '|' || offer_id",
+            By::DayChannel => "CAST(day AS TEXT) || '|' || channel_id",
+            By::SegmentOffer => "segment_id || '|' || offer_id",
+        }
+    }
+}
+
+/// Interaction sums over a window, grouped, honouring the segment filter.
+pub async fn interactions(ctx: &Ctx<'_>, w: Window, by: By) -> Result<HashMap<String, Agg>, AppError> {
+    let seg = if ctx.segment_id.is_some() { " AND segment_id = $4" } else { "" };
+    let g = by.expr();
+    // A constant in GROUP BY means a column position (or is refused): group only by real columns.
+    let group = if matches!(by, By::All) { String::new() } else { format!(" GROUP BY {g}") };
+    let sql = format!(
+        "SELECT {g} AS g, CAST(SUM(impressions) AS BIGINT) AS impressions, CAST(SUM(clicks) AS BIGINT) AS clicks, \
+         CAST(SUM(conversions) AS BIGINT) AS conversions, CAST(SUM(dismissals) AS BIGINT) AS dismissals, \
+         CAST(SUM(opt_outs) AS BIGINT) AS opt_outs, CAST(SUM(complaints) AS BIGINT) AS complaints, \
+         CAST(SUM(revenue_cents) AS BIGINT) AS revenue_cents \
+         FROM rollup_interactions_daily WHERE tenant_id = $1 AND day >= $2 AND day < $3{seg}{group}"
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ctx.tenant_id).bind(w.start).bind(w.end);
+    if let Some(s) = ctx.segment_id {
+        q = q.bind(s);
+    }
+    let rows = q.fetch_all(&ctx.db.pool).await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                get_str(r, "g"),
+                Agg {
+                    impressions: get_i64(r, "impressions"),
+                    clicks: get_i64(r, "clicks"),
+                    conversions: get_i64(r, "conversions"),
+                    dismissals: get_i64(r, "dismissals"),
+                    opt_outs: get_i64(r, "opt_outs"),
+                    complaints: get_i64(r, "complaints"),
+                    revenue_cents: get_i64(r, "revenue_cents"),
+                },
+            )
+        })
+        .collect())
+}
+
+/// Sums of the decision rollup for one group.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DecisionAgg {
+    /// Decisions made.
+    pub decisions: i64,
+    /// Sum of latencies (ms).
+    pub latency_sum_ms: f64,
+    /// Candidate sums at the five funnel stages.
+    pub funnel: [i64; 5],
+    /// Decisions with degraded scoring.
+    pub degraded: i64,
+}
+
+/// Decision sums over a window per day (key: day ms) or in total (key 0), honouring the segment.
+pub async fn decisions(ctx: &Ctx<'_>, w: Window, per_day: bool) -> Result<BTreeMap<i64, DecisionAgg>, AppError> {
+    let seg = if ctx.segment_id.is_some() { " AND segment_id = $4" } else { "" };
+    let (g, group) = if per_day { ("day", " GROUP BY day") } else { ("0", "") };
+    let sql = format!(
+        "SELECT {g} AS g, CAST(SUM(decisions) AS BIGINT) AS decisions, CAST(SUM(latency_sum_ms) AS DOUBLE PRECISION) AS lat, \
+         CAST(SUM(funnel_initial) AS BIGINT) AS f0, CAST(SUM(funnel_qualified) AS BIGINT) AS f1, \
+         CAST(SUM(funnel_unsuppressed) AS BIGINT) AS f2, CAST(SUM(funnel_contactable) AS BIGINT) AS f3, \
+         CAST(SUM(funnel_scored) AS BIGINT) AS f4, CAST(SUM(degraded) AS BIGINT) AS degraded \
+         FROM rollup_decisions_daily WHERE tenant_id = $1 AND day >= $2 AND day < $3{seg}{group}"
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ctx.tenant_id).bind(w.start).bind(w.end);
+    if let Some(s) = ctx.segment_id {
+        q = q.bind(s);
+    }
+    let rows = q.fetch_all(&ctx.db.pool).await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                get_i64(r, "g"),
+                DecisionAgg {
+                    decisions: get_i64(r, "decisions"),
+                    latency_sum_ms: get_f64(r, "lat"),
+                    funnel: [get_i64(r, "f0"), get_i64(r, "f1"), get_i64(r, "f2"), get_i64(r, "f3"), get_i64(r, "f4")],
+                    degraded: get_i64(r, "degraded"),
+                },
+            )
+        })
+        .collect())
+}
+
+/// Merged latency histogram over a window: bucket → count (per day when `per_day`).
+pub async fn latency_histogram(ctx: &Ctx<'_>, w: Window) -> Result<BTreeMap<i64, BTreeMap<i64, i64>>, AppError> {
+    let rows = sqlx::query(
+        "SELECT day, bucket, count FROM rollup_latency_daily WHERE tenant_id = $1 AND day >= $2 AND day < $3",
+    )
+    .bind(ctx.tenant_id)
+    .bind(w.start)
+    .bind(w.end)
+    .fetch_all(&ctx.db.pool)
+    .await?;
+    let mut out: BTreeMap<i64, BTreeMap<i64, i64>> = BTreeMap::new();
+    for r in &rows {
+        *out.entry(get_i64(r, "day")).or_default().entry(get_i64(r, "bucket")).or_default() += get_i64(r, "count");
+    }
+    Ok(out)
+}
+
+/// The `q`-quantile (0–1) of a histogram, as the bucket's representative latency.
+pub fn quantile(hist: &BTreeMap<i64, i64>, q: f64) -> Option<f64> {
+    let total: i64 = hist.values().sum();
+    if total == 0 {
+        return None;
+    }
+    let rank = (q * total as f64).ceil().max(1.0) as i64;
+    let mut seen = 0;
+    for (b, n) in hist {
+        seen += n;
+        if seen >= rank {
+            return Some((crate::engine::rollups::bucket_value(*b) * 10.0).round() / 10.0);
+        }
+    }
+    None
+}
+
+/// Id → name for a catalogue table (`offers`, `channels`, `segments`, `models`).
+pub async fn names(ctx: &Ctx<'_>, table: &str) -> Result<HashMap<String, String>, AppError> {
+    debug_assert!(["offers", "channels", "segments", "models", "pipelines", "connectors"].contains(&table));
+    let sql = format!("SELECT id, name FROM {table} WHERE tenant_id = $1");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ctx.tenant_id).fetch_all(&ctx.db.pool).await?;
+    Ok(rows.iter().map(|r| (get_str(r, "id"), get_str(r, "name"))).collect())
+}
+
+/// ISO date of a day start.
+pub fn iso_day(day_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(day_ms).map(|d| d.date_naive().to_string()).unwrap_or_default()
+}
+
+/// RFC 3339 (UTC, seconds) of an instant.
+pub fn iso_instant(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+/// Rounds to `places` decimals.
+pub fn round(v: f64, places: i32) -> f64 {
+    let m = 10f64.powi(places);
+    (v * m).round() / m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delta_chips_follow_the_product_rules() {
+        assert_eq!(delta(110.0, 100.0, false), (Some(10.0), Chip::Green));
+        assert_eq!(delta(90.0, 100.0, false), (Some(-10.0), Chip::Red));
+        assert_eq!(delta(100.04, 100.0, false), (Some(0.0), Chip::Grey), "within 0.05 % is flat");
+        assert_eq!(delta(5.0, 0.0, false), (None, Chip::New));
+        assert_eq!(delta(0.0, 0.0, false), (None, Chip::Grey));
+        assert_eq!(delta(6.0, 3.0, true), (Some(100.0), Chip::Red), "more anomalies is bad");
+        assert_eq!(delta(2.0, 3.0, true), (Some(-33.3), Chip::Green));
+    }
+
+    #[test]
+    fn windows_end_today_and_the_previous_one_has_equal_length() {
+        let now = 10 * DAY_MS + 3_600_000;
+        let w = window(Period::D7, now);
+        assert_eq!((w.start, w.end, w.days()), (4 * DAY_MS, 11 * DAY_MS, 7));
+        assert_eq!(w.previous(), Window { start: -3 * DAY_MS, end: 4 * DAY_MS });
+        assert_eq!(window(Period::Today, now).days(), 1);
+    }
+
+    #[test]
+    fn quantiles_come_from_the_merged_histogram() {
+        let mut h = BTreeMap::new();
+        h.insert(crate::engine::rollups::latency_bucket(10.0), 90);
+        h.insert(crate::engine::rollups::latency_bucket(200.0), 10);
+        assert!((quantile(&h, 0.5).unwrap() - 10.0).abs() < 0.5);
+        assert!((quantile(&h, 0.95).unwrap() - 200.0).abs() < 10.0);
+        assert_eq!(quantile(&BTreeMap::new(), 0.5), None);
+    }
+}

@@ -1,0 +1,445 @@
+//! Chart descriptions and their SVG rendering. A chart is plain data (which columns are the x
+//! axis and the series) over a [`Table`]; one pure function draws it as SVG, and that same SVG is
+//! used by the dashboard, the HTML artifact and the PDF — so every surface shows the same chart.
+
+use super::table::{ColumnKind, Table};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+
+/// The kinds of chart we draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChartKind {
+    /// Lines over categories (days), one per series.
+    Line,
+    /// Grouped vertical bars.
+    Bar,
+    /// Stacked vertical bars.
+    StackedBar,
+    /// A grid of categories coloured by value (`x` × `y`), hatched where the value is null.
+    Heatmap,
+    /// Horizontal bars shrinking stage by stage.
+    Funnel,
+}
+
+/// How to chart a table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Chart {
+    /// Kind.
+    pub kind: ChartKind,
+    /// Column key of the categories (x axis; funnel stages; heatmap columns).
+    pub x: String,
+    /// Column keys of the plotted values.
+    pub series: Vec<String>,
+    /// Heatmap only: column key of the row categories.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
+}
+
+impl Chart {
+    /// A chart of `kind` with x column and series columns.
+    pub fn new(kind: ChartKind, x: &str, series: &[&str]) -> Self {
+        Chart { kind, x: x.into(), series: series.iter().map(|s| s.to_string()).collect(), y: None }
+    }
+}
+
+/// Series colours (colour-blind-friendly order).
+pub const PALETTE: [&str; 6] = ["#2f5bea", "#e07a1f", "#0f8a5f", "#8e44ad", "#c2362f", "#1a9fb5"];
+
+const W: f64 = 640.0;
+const H: f64 = 260.0;
+const LEFT: f64 = 56.0;
+const RIGHT: f64 = 12.0;
+const TOP: f64 = 28.0;
+const BOTTOM: f64 = 42.0;
+
+/// Escapes text for XML.
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Compact axis numbers: 950, 1.2k, 3.4M.
+pub fn compact(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if a >= 1e4 {
+        format!("{:.0}k", v / 1e3)
+    } else if a >= 1e3 {
+        format!("{:.1}k", v / 1e3)
+    } else if a >= 10.0 || a == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// A "nice" upper bound ≥ `v` (1, 2, 2.5, 5 × 10^n).
+pub fn nice_max(v: f64) -> f64 {
+    if v <= 0.0 || !v.is_finite() {
+        return 1.0;
+    }
+    let p = 10f64.powf(v.log10().floor());
+    for m in [1.0, 2.0, 2.5, 5.0, 10.0] {
+        if m * p >= v {
+            return m * p;
+        }
+    }
+    10.0 * p
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
+}
+
+fn unit_of(table: &Table, key: &str) -> String {
+    table.col(key).and_then(|c| table.columns[c].unit.clone()).unwrap_or_default()
+}
+
+fn label_of(table: &Table, key: &str) -> String {
+    table.col(key).map(|c| table.columns[c].label.clone()).unwrap_or_else(|| key.to_string())
+}
+
+fn value_text(v: f64, unit: &str) -> String {
+    match unit {
+        "%" => format!("{v:.1} %"),
+        "USD" => format!("${}", super::table::group_thousands(v, 2)),
+        "" => super::table::group_thousands(v, if v.fract() == 0.0 { 0 } else { 3 }),
+        u => format!("{} {u}", super::table::group_thousands(v, if v.fract() == 0.0 { 0 } else { 1 })),
+    }
+}
+
+/// Renders `chart` over `table` as a standalone SVG document fragment (`<svg …>…</svg>`).
+pub fn render_svg(table: &Table, chart: &Chart) -> String {
+    let title = xml_escape(&table.title);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" aria-label="{title}" font-family="Helvetica, Arial, sans-serif" font-size="11"><title>{title}</title>"#
+    );
+    if table.rows.is_empty() {
+        let _ = write!(s, r##"<text x="{}" y="{}" text-anchor="middle" fill="#6b7687">No data for this period</text></svg>"##, W / 2.0, H / 2.0);
+        return s;
+    }
+    match chart.kind {
+        ChartKind::Line => line(&mut s, table, chart),
+        ChartKind::Bar => bars(&mut s, table, chart, false),
+        ChartKind::StackedBar => bars(&mut s, table, chart, true),
+        ChartKind::Heatmap => heatmap(&mut s, table, chart),
+        ChartKind::Funnel => funnel(&mut s, table, chart),
+    }
+    s.push_str("</svg>");
+    s
+}
+
+fn categories(table: &Table, key: &str) -> Vec<String> {
+    let c = table.col(key);
+    table.rows.iter().map(|r| c.map(|i| r[i].as_text()).unwrap_or_default()).collect()
+}
+
+fn values(table: &Table, key: &str) -> Vec<Option<f64>> {
+    let c = table.col(key);
+    table.rows.iter().map(|r| c.and_then(|i| r[i].as_f64())).collect()
+}
+
+fn legend(s: &mut String, table: &Table, series: &[String]) {
+    if series.len() < 2 {
+        let unit = series.first().map(|k| unit_of(table, k)).unwrap_or_default();
+        let label = series.first().map(|k| label_of(table, k)).unwrap_or_default();
+        let axis = if unit.is_empty() { label } else { format!("{label} ({unit})") };
+        let _ = write!(s, r##"<text x="{LEFT}" y="14" fill="#4a5566">{}</text>"##, xml_escape(&axis));
+        return;
+    }
+    let mut x = LEFT;
+    for (i, k) in series.iter().enumerate() {
+        let label = xml_escape(&label_of(table, k));
+        let _ = write!(
+            s,
+            r##"<rect x="{x}" y="6" width="10" height="10" rx="2" fill="{}"/><text x="{}" y="15" fill="#4a5566">{label}</text>"##,
+            PALETTE[i % PALETTE.len()],
+            x + 14.0
+        );
+        x += 24.0 + 6.5 * label.chars().count() as f64;
+    }
+}
+
+fn y_axis(s: &mut String, max: f64, unit: &str) {
+    for i in 0..=4 {
+        let v = max * i as f64 / 4.0;
+        let y = TOP + (H - TOP - BOTTOM) * (1.0 - i as f64 / 4.0);
+        let label = if unit == "%" { format!("{} %", compact(v)) } else { compact(v) };
+        let _ = write!(
+            s,
+            r##"<line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#e3e6eb"/><text x="{}" y="{:.1}" text-anchor="end" fill="#6b7687">{}</text>"##,
+            W - RIGHT,
+            LEFT - 6.0,
+            y + 3.5,
+            xml_escape(&label)
+        );
+    }
+}
+
+fn x_labels(s: &mut String, cats: &[String], xs: &[f64]) {
+    let step = cats.len().div_ceil(10).max(1);
+    for (i, (c, x)) in cats.iter().zip(xs).enumerate() {
+        if i % step == 0 || i + 1 == cats.len() && cats.len() <= 10 {
+            let label = if c.len() == 10 && c.as_bytes().get(4) == Some(&b'-') { c[5..].to_string() } else { truncate(c, 12) };
+            let _ = write!(s, r##"<text x="{x:.1}" y="{}" text-anchor="middle" fill="#6b7687">{}</text>"##, H - BOTTOM + 16.0, xml_escape(&label));
+        }
+    }
+}
+
+fn line(s: &mut String, table: &Table, chart: &Chart) {
+    let cats = categories(table, &chart.x);
+    let series: Vec<Vec<Option<f64>>> = chart.series.iter().map(|k| values(table, k)).collect();
+    let max = nice_max(series.iter().flatten().flatten().fold(0.0f64, |a, b| a.max(*b)));
+    let unit = chart.series.first().map(|k| unit_of(table, k)).unwrap_or_default();
+    legend(s, table, &chart.series);
+    y_axis(s, max, &unit);
+    let n = cats.len();
+    let plot_w = W - LEFT - RIGHT;
+    let xs: Vec<f64> = (0..n).map(|i| if n == 1 { LEFT + plot_w / 2.0 } else { LEFT + plot_w * i as f64 / (n - 1) as f64 }).collect();
+    let y_of = |v: f64| TOP + (H - TOP - BOTTOM) * (1.0 - v / max);
+    for (si, vals) in series.iter().enumerate() {
+        let color = PALETTE[si % PALETTE.len()];
+        let pts: Vec<String> = vals.iter().zip(&xs).filter_map(|(v, x)| v.map(|v| format!("{x:.1},{:.1}", y_of(v)))).collect();
+        let _ = write!(s, r#"<polyline fill="none" stroke="{color}" stroke-width="2" stroke-linejoin="round" points="{}"/>"#, pts.join(" "));
+        let label = label_of(table, &chart.series[si]);
+        for ((v, x), c) in vals.iter().zip(&xs).zip(&cats) {
+            if let Some(v) = v {
+                let _ = write!(
+                    s,
+                    r#"<circle cx="{x:.1}" cy="{:.1}" r="{}" fill="{color}"><title>{}: {} — {}</title></circle>"#,
+                    y_of(*v),
+                    if n > 40 { 1.5 } else { 2.5 },
+                    xml_escape(c),
+                    xml_escape(&label),
+                    xml_escape(&value_text(*v, &unit))
+                );
+            }
+        }
+    }
+    x_labels(s, &cats, &xs);
+}
+
+fn bars(s: &mut String, table: &Table, chart: &Chart, stacked: bool) {
+    let cats = categories(table, &chart.x);
+    let series: Vec<Vec<Option<f64>>> = chart.series.iter().map(|k| values(table, k)).collect();
+    let top = if stacked {
+        (0..cats.len()).map(|i| series.iter().map(|v| v[i].unwrap_or(0.0).max(0.0)).sum::<f64>()).fold(0.0, f64::max)
+    } else {
+        series.iter().flatten().flatten().fold(0.0f64, |a, b| a.max(*b))
+    };
+    let max = nice_max(top);
+    let unit = chart.series.first().map(|k| unit_of(table, k)).unwrap_or_default();
+    legend(s, table, &chart.series);
+    y_axis(s, max, &unit);
+    let n = cats.len().max(1);
+    let slot = (W - LEFT - RIGHT) / n as f64;
+    let group_w = slot * 0.72;
+    let per = if stacked { group_w } else { group_w / series.len().max(1) as f64 };
+    let h_of = |v: f64| (H - TOP - BOTTOM) * (v.max(0.0) / max);
+    let base = H - BOTTOM;
+    let mut xs = Vec::with_capacity(n);
+    for (i, c) in cats.iter().enumerate() {
+        let x0 = LEFT + slot * i as f64 + (slot - group_w) / 2.0;
+        xs.push(LEFT + slot * (i as f64 + 0.5));
+        let mut acc = 0.0;
+        for (si, vals) in series.iter().enumerate() {
+            let v = vals[i].unwrap_or(0.0);
+            let h = h_of(v);
+            let (x, y) = if stacked { (x0, base - h_of(acc) - h) } else { (x0 + per * si as f64, base - h) };
+            acc += v.max(0.0);
+            let _ = write!(
+                s,
+                r#"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{h:.1}" rx="2" fill="{}"><title>{}: {} — {}</title></rect>"#,
+                (per - 1.0).max(1.0),
+                PALETTE[si % PALETTE.len()],
+                xml_escape(c),
+                xml_escape(&label_of(table, &chart.series[si])),
+                xml_escape(&value_text(v, &unit))
+            );
+        }
+    }
+    x_labels(s, &cats, &xs);
+}
+
+fn heatmap(s: &mut String, table: &Table, chart: &Chart) {
+    let Some(ykey) = chart.y.as_deref() else { return };
+    let xs_all = categories(table, &chart.x);
+    let ys_all = categories(table, ykey);
+    let mut xs: Vec<String> = Vec::new();
+    let mut ys: Vec<String> = Vec::new();
+    for x in &xs_all {
+        if !xs.contains(x) {
+            xs.push(x.clone());
+        }
+    }
+    for y in &ys_all {
+        if !ys.contains(y) {
+            ys.push(y.clone());
+        }
+    }
+    let vkey = chart.series.first().cloned().unwrap_or_default();
+    let vals = values(table, &vkey);
+    let max = vals.iter().flatten().fold(0.0f64, |a, b| a.max(*b)).max(1e-9);
+    let unit = unit_of(table, &vkey);
+    let label_w = 120.0;
+    let cw = (W - label_w - RIGHT) / xs.len().max(1) as f64;
+    let ch = ((H - TOP - 56.0) / ys.len().max(1) as f64).min(34.0);
+    let _ = write!(
+        s,
+        r##"<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f1f3f6"/><line x1="0" y1="0" x2="0" y2="6" stroke="#c9ced6" stroke-width="2"/></pattern></defs>"##
+    );
+    let _ = write!(s, r##"<text x="{label_w}" y="14" fill="#4a5566">{}</text>"##, xml_escape(&format!("{} ({unit}); hatched: too few impressions", label_of(table, &vkey))));
+    for (yi, y) in ys.iter().enumerate() {
+        let _ = write!(s, r##"<text x="{}" y="{:.1}" text-anchor="end" fill="#4a5566">{}</text>"##, label_w - 6.0, TOP + ch * (yi as f64 + 0.5) + 4.0, xml_escape(&truncate(y, 18)));
+    }
+    for (i, v) in vals.iter().enumerate() {
+        let (Some(xi), Some(yi)) = (xs.iter().position(|x| *x == xs_all[i]), ys.iter().position(|y| *y == ys_all[i])) else { continue };
+        let (x, y) = (label_w + cw * xi as f64, TOP + ch * yi as f64);
+        let fill = match v {
+            Some(v) => {
+                let t = (v / max).clamp(0.0, 1.0);
+                let mix = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
+                format!("#{:02x}{:02x}{:02x}", mix(232.0, 31.0), mix(238.0, 74.0), mix(253.0, 190.0))
+            }
+            None => "url(#hatch)".into(),
+        };
+        let tip = match v {
+            Some(v) => value_text(*v, &unit),
+            None => "too few impressions".into(),
+        };
+        let _ = write!(
+            s,
+            r##"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{fill}" stroke="#fff"><title>{} × {}: {}</title></rect>"##,
+            cw,
+            ch,
+            xml_escape(&ys_all[i]),
+            xml_escape(&xs_all[i]),
+            xml_escape(&tip)
+        );
+    }
+    for (xi, x) in xs.iter().enumerate() {
+        let cx = label_w + cw * (xi as f64 + 0.5);
+        let cy = TOP + ch * ys.len() as f64 + 12.0;
+        let _ = write!(s, r##"<text x="{cx:.1}" y="{cy:.1}" text-anchor="end" transform="rotate(-30 {cx:.1} {cy:.1})" fill="#4a5566">{}</text>"##, xml_escape(&truncate(x, 14)));
+    }
+}
+
+fn funnel(s: &mut String, table: &Table, chart: &Chart) {
+    let cats = categories(table, &chart.x);
+    let vkey = chart.series.first().cloned().unwrap_or_default();
+    let vals = values(table, &vkey);
+    let first = vals.first().copied().flatten().unwrap_or(0.0).max(1e-9);
+    let row_h = (H - TOP - 8.0) / cats.len().max(1) as f64;
+    let label_w = 150.0;
+    let full = W - label_w - 90.0;
+    let unit = unit_of(table, &vkey);
+    legend(s, table, &chart.series);
+    for (i, (c, v)) in cats.iter().zip(&vals).enumerate() {
+        let v = v.unwrap_or(0.0);
+        let w = full * (v / first).clamp(0.0, 1.0);
+        let y = TOP + row_h * i as f64;
+        let x = label_w + (full - w) / 2.0;
+        let _ = write!(
+            s,
+            r##"<text x="{}" y="{:.1}" text-anchor="end" fill="#4a5566">{}</text><rect x="{x:.1}" y="{:.1}" width="{w:.1}" height="{:.1}" rx="3" fill="{}"><title>{}: {}</title></rect><text x="{:.1}" y="{:.1}" fill="#17202c">{}</text>"##,
+            label_w - 8.0,
+            y + row_h / 2.0 + 4.0,
+            xml_escape(&truncate(c, 22)),
+            y + 3.0,
+            (row_h - 6.0).max(4.0),
+            PALETTE[0],
+            xml_escape(c),
+            xml_escape(&value_text(v, &unit)),
+            label_w + full + 8.0,
+            y + row_h / 2.0 + 4.0,
+            xml_escape(&format!("{} ({:.0} %)", compact(v), 100.0 * v / first))
+        );
+    }
+}
+
+/// A tiny line for KPI cards.
+pub fn sparkline_svg(values: &[f64], color: &str) -> String {
+    let (w, h) = (120.0, 28.0);
+    if values.len() < 2 {
+        return format!(r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" aria-hidden="true"></svg>"#);
+    }
+    let min = values.iter().cloned().fold(f64::INFINITY, f64::min);
+    let max = values.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let span = (max - min).max(1e-9);
+    let pts: Vec<String> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| format!("{:.1},{:.1}", w * i as f64 / (values.len() - 1) as f64, 2.0 + (h - 4.0) * (1.0 - (v - min) / span)))
+        .collect();
+    format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="sparkline" viewBox="0 0 {w} {h}" width="{w}" height="{h}" aria-hidden="true"><polyline fill="none" stroke="{color}" stroke-width="1.6" points="{}"/></svg>"#,
+        pts.join(" ")
+    )
+}
+
+/// Whether a column kind can be plotted.
+pub fn plottable(kind: ColumnKind) -> bool {
+    !matches!(kind, ColumnKind::Text | ColumnKind::Date | ColumnKind::Timestamp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::table::{Cell, Column};
+
+    fn table() -> Table {
+        let mut t = Table::new("t", "Revenue <trend>", vec![Column::new("day", "Day", ColumnKind::Date), Column::new("revenue", "Revenue", ColumnKind::Money)]);
+        t.push(vec![Cell::Text("2026-11-29".into()), Cell::Num(10.0)]);
+        t.push(vec![Cell::Text("2026-11-30".into()), Cell::Num(30.0)]);
+        t
+    }
+
+    #[test]
+    fn charts_are_accessible_and_escape_their_text() {
+        let svg = render_svg(&table(), &Chart::new(ChartKind::Line, "day", &["revenue"]));
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains(r#"role="img""#));
+        assert!(svg.contains("aria-label=\"Revenue &lt;trend&gt;\""));
+        assert!(svg.contains("2026-11-30: Revenue — $30.00"), "tooltip with unit");
+        assert!(!svg.contains("<trend>"));
+    }
+
+    #[test]
+    fn every_kind_renders_one_mark_per_value() {
+        let t = table();
+        for kind in [ChartKind::Bar, ChartKind::StackedBar, ChartKind::Funnel] {
+            let svg = render_svg(&t, &Chart::new(kind, "day", &["revenue"]));
+            assert_eq!(svg.matches("<rect x=").count(), 2, "{kind:?}");
+        }
+        let empty = Table::new("e", "Empty", t.columns.clone());
+        assert!(render_svg(&empty, &Chart::new(ChartKind::Line, "day", &["revenue"])).contains("No data"));
+    }
+
+    #[test]
+    fn nice_bounds_and_compact_numbers() {
+        assert_eq!(nice_max(37.0), 50.0);
+        assert_eq!(nice_max(0.0), 1.0);
+        assert_eq!(nice_max(180.0), 200.0);
+        assert_eq!(compact(12_600.0), "13k");
+        assert_eq!(compact(2_500_000.0), "2.5M");
+    }
+}

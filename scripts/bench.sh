@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `make bench`: the numbers recorded in BENCHMARKS.md. Run on an otherwise idle machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${CARGO_TARGET_DIR:=$HOME/.cache/narrate-target}"
+export CARGO_TARGET_DIR
+
+echo "== machine"
+echo "$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r)"
+
+echo "== release wasm size"
+cargo leptos build --release >/dev/null 2>&1
+for f in target/site/pkg/narrate.wasm target/site/pkg/narrate.js target/site/pkg/narrate.css; do
+  node -e '
+    const fs = require("fs"), zlib = require("zlib");
+    const b = fs.readFileSync(process.argv[1]);
+    const br = zlib.brotliCompressSync(b, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } });
+    console.log(`${process.argv[1]}: ${(b.length / 1024).toFixed(1)} KiB raw, ${(br.length / 1024).toFixed(1)} KiB brotli`);
+  ' "$f"
+done
+
+echo "== time to ready on a fresh database with demo data"
+dir=$(mktemp -d)
+start=$(date +%s.%N)
+DATABASE_URL="sqlite://$dir/narrate.db" NARRATE_DEMO=1 LEPTOS_SITE_ADDR=127.0.0.1:3199 NARRATE_SCHEDULER=external \
+  "$CARGO_TARGET_DIR/release/narrate" serve >"$dir/log" 2>&1 &
+pid=$!
+until curl -sf http://127.0.0.1:3199/healthz >/dev/null; do sleep 0.05; done
+end=$(date +%s.%N)
+kill "$pid"; wait "$pid" 2>/dev/null || true
+echo "ready in $(echo "$end - $start" | bc) s"
+rm -rf "$dir"
+
+echo "== dashboards"
+cargo bench -p server --bench dashboards

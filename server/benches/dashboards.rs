@@ -1,0 +1,55 @@
+//! Dashboard benchmark: loads every dashboard (all widgets, as the page does) at the default
+//! demo volume and at a large one, for every period, and prints p50/p95 per dashboard.
+//! Run with `make bench` (or `cargo bench -p server --bench dashboards`). `BENCH_SCALES` sets the
+//! demo scales to measure (default `1,67`: ≈150 thousand and ≈10 million interactions).
+
+use app::engine::sources::{self, Request};
+use app::engine::{demo, store, Db};
+use app::model::{Dashboard, Period};
+use std::time::Instant;
+
+const ITERATIONS: usize = 30;
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let scales: Vec<f64> = std::env::var("BENCH_SCALES")
+        .unwrap_or_else(|_| "1,67".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    println!("dashboard benchmark: {ITERATIONS} loads per dashboard and period, SQLite, release build");
+    for scale in scales {
+        let dir = tempfile::tempdir()?;
+        let db = Db::connect(&format!("sqlite://{}/bench.db", dir.path().display())).await?;
+        let now = chrono::Utc::now().timestamp_millis();
+        let t = store::tenants::create(&db, "bench", "Bench", now).await?;
+        let started = Instant::now();
+        let s = demo::load(&db, &t.id, demo::DEFAULT_SEED, scale, now).await?;
+        println!(
+            "\nscale {scale}: {} interactions, {} decisions loaded in {:.1} s",
+            s.interactions,
+            s.decisions,
+            started.elapsed().as_secs_f64()
+        );
+        println!("{:<14} {:>6} {:>10} {:>10}", "dashboard", "period", "p50 ms", "p95 ms");
+        for d in Dashboard::ALL {
+            for p in [Period::D7, Period::D30, Period::D90] {
+                let mut times = Vec::with_capacity(ITERATIONS);
+                for _ in 0..ITERATIONS {
+                    let req = Request { key: d.key(), period: Some(p.key()), segment_id: None, params: Default::default() };
+                    let t0 = Instant::now();
+                    let data = sources::load(&db, &t.id, req, now).await?;
+                    times.push(t0.elapsed().as_secs_f64() * 1000.0);
+                    assert!(data.widgets.iter().all(|w| w.error.is_none()), "a widget failed");
+                }
+                times.sort_by(f64::total_cmp);
+                println!("{:<14} {:>6} {:>10.2} {:>10.2}", d.key(), p.key(), percentile(&times, 0.5), percentile(&times, 0.95));
+            }
+        }
+    }
+    Ok(())
+}

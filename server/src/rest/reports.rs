@@ -1,0 +1,62 @@
+//! `POST /reports/preview`: a one-off export of a dashboard view (any role). Nothing is persisted.
+
+use super::extract::{Auth, Body};
+use app::engine::render::{self, ReportFormat};
+use app::engine::report::{self, Options};
+use app::engine::sources::Request;
+use app::engine::AppState;
+use app::model::AppError;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::extract::State;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// The preview body.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PreviewBody {
+    dashboard: String,
+    format: String,
+    #[serde(default)]
+    period: Option<String>,
+    #[serde(default)]
+    segment_id: Option<String>,
+    #[serde(default = "yes")]
+    narrative: bool,
+    /// On-screen source parameters (`groupBy`, `model`).
+    #[serde(default)]
+    params: BTreeMap<String, String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Renders the artifact and answers it as a download.
+pub async fn preview(State(s): State<AppState>, Auth(p): Auth, Body(b): Body<PreviewBody>) -> Result<Response, AppError> {
+    let format = ReportFormat::parse(&b.format)
+        .ok_or_else(|| AppError::invalid("format", format!("unknown format '{}': expected pdf, csv, md or html", b.format)))?;
+    let req = Request { key: &b.dashboard, period: b.period.as_deref(), segment_id: b.segment_id.as_deref(), params: b.params };
+    let opts = Options { narrative: b.narrative && format != ReportFormat::Csv, ..Options::default() };
+    let report = report::assemble(&s, &p.tenant_id, &p.tenant_name, req, &opts).await?;
+    let started = std::time::Instant::now();
+    let (report, bytes) = tokio::task::spawn_blocking(move || {
+        let bytes = render::render(&report, format);
+        (report, bytes)
+    })
+    .await
+    .map_err(|e| app::engine::error::internal("render task", e))?;
+    let bytes = bytes?;
+    tracing::info!(event = "export.rendered", tenant.id = %p.tenant_id, format = format.extension(), bytes = bytes.len(), duration_ms = started.elapsed().as_millis() as u64, "export rendered");
+    let name = render::filename(&report, format);
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.media_type().to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,81 @@
+//! `POST /api/v1/reports/preview`: one-off exports of exactly what is on screen.
+
+mod common;
+
+use app::model::Role;
+use common::{TestApp, NOW};
+use serde_json::{json, Value};
+
+async fn demo(app: &TestApp) -> (common::Tenant, reqwest::Client) {
+    let t = app.tenant("acme").await;
+    app::engine::demo::load(&app.state.db, &t.id, 3, 0.05, NOW).await.unwrap();
+    let c = app.client_as(&t, Role::Viewer).await;
+    (t, c)
+}
+
+db_test!(every_format_downloads_with_its_type_and_file_name, |app| {
+    let (_, c) = demo(&app).await;
+    for (format, ctype, ext) in [("pdf", "application/pdf", "pdf"), ("csv", "text/csv; charset=utf-8", "csv"), ("md", "text/markdown; charset=utf-8", "md"), ("html", "text/html; charset=utf-8", "html")] {
+        let r = c
+            .post(app.url("/api/v1/reports/preview"))
+            .json(&json!({"dashboard": "executive", "format": format, "period": "7d", "segmentId": null, "narrative": true}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{format}");
+        assert_eq!(r.headers()["content-type"], ctype);
+        assert_eq!(r.headers()["content-disposition"], format!("attachment; filename=\"executive-7d-2026-11-30.{ext}\""));
+        let bytes = r.bytes().await.unwrap();
+        match format {
+            "pdf" => assert!(bytes.starts_with(b"%PDF")),
+            "csv" => assert!(bytes.starts_with(b"section,metric")),
+            "md" => assert!(std::str::from_utf8(&bytes).unwrap().starts_with("# Executive report")),
+            _ => assert!(std::str::from_utf8(&bytes).unwrap().contains("<h1>Executive report</h1>")),
+        }
+    }
+});
+
+db_test!(the_export_equals_the_screen, |app| {
+    let (_, c) = demo(&app).await;
+    let screen: Value = c.get(app.url("/api/v1/dashboards/business?period=30d")).send().await.unwrap().json().await.unwrap();
+    let csv = c
+        .post(app.url("/api/v1/reports/preview"))
+        .json(&json!({"dashboard": "business", "format": "csv", "period": "30d"}))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut rd = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(csv.as_bytes());
+    let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    let headers = rows.iter().filter(|r| &r[0] == "section").count();
+    assert_eq!(headers, screen["widgets"].as_array().unwrap().len(), "one header row per section");
+    for w in screen["widgets"].as_array().unwrap() {
+        let t = &w["table"];
+        let n = rows.iter().filter(|r| &r[0] == t["source"].as_str().unwrap()).count();
+        assert_eq!(n, t["rows"].as_array().unwrap().len(), "{}: every row of the screen", t["source"]);
+    }
+});
+
+db_test!(bad_input_is_refused_with_the_envelope_and_other_tenants_segments_are_404, |app| {
+    let (_, c) = demo(&app).await;
+    for (body, field) in [
+        (json!({"dashboard": "sales", "format": "pdf"}), "dashboard"),
+        (json!({"dashboard": "executive", "format": "docx"}), "format"),
+        (json!({"dashboard": "executive", "format": "pdf", "period": "1y"}), "period"),
+    ] {
+        let r = c.post(app.url("/api/v1/reports/preview")).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["details"][0]["field"], field);
+    }
+    let other = app.tenant("other").await;
+    app::engine::catalogue::create_segment(&app.state.db, &other.id, serde_json::from_value(json!({"key": "x", "name": "X"})).unwrap(), NOW).await.unwrap();
+    let seg = app::engine::store::catalogue::list_segments(&app.state.db, &other.id).await.unwrap()[0].id.clone();
+    let r = c.post(app.url("/api/v1/reports/preview")).json(&json!({"dashboard": "business", "format": "csv", "segmentId": seg})).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let audit: i64 = sqlx::Row::get(&sqlx::query("SELECT COUNT(*) AS n FROM audit_log").fetch_one(&app.state.db.pool).await.unwrap(), 0);
+    assert_eq!(audit, 0, "nothing is persisted by an export");
+    assert_eq!(app.plain().post(app.url("/api/v1/reports/preview")).json(&json!({"dashboard": "executive", "format": "pdf"})).send().await.unwrap().status(), 401);
+});
