@@ -31,5 +31,8 @@ kill "$pid"; wait "$pid" 2>/dev/null || true
 echo "ready in $(echo "$end - $start" | bc) s"
 rm -rf "$dir"
 
+echo "== render"
+cargo bench -p server --bench render
+
 echo "== dashboards"
 cargo bench -p server --bench dashboards

@@ -56,7 +56,9 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=components::shell::Shell>
                     <Route path=path!("") view=pages::Home/>
                     <Route path=path!("dashboards/:key") view=pages::dashboards::DashboardPage/>
-                    <Route path=path!("settings/reports") view=pages::settings::ReportsPage/>
+                    <Route path=path!("settings/reports") view=pages::reports::ReportsPage/>
+                    <Route path=path!("settings/reports/:id") view=pages::reports::TemplatePage/>
+                    <Route path=path!("reports/runs/:id") view=pages::reports::RunPage/>
                     <Route path=path!("settings/integrations") view=pages::settings::IntegrationsPage/>
                 </ParentRoute>
             </Routes>

@@ -40,14 +40,21 @@ async fn main() -> anyhow::Result<()> {
             for p in [Period::D7, Period::D30, Period::D90] {
                 let mut times = Vec::with_capacity(ITERATIONS);
                 for _ in 0..ITERATIONS {
-                    let req = Request { key: d.key(), period: Some(p.key()), segment_id: None, params: Default::default() };
+                    let req =
+                        Request { key: d.key(), period: Some(p.key()), segment_id: None, params: Default::default() };
                     let t0 = Instant::now();
                     let data = sources::load(&db, &t.id, req, now).await?;
                     times.push(t0.elapsed().as_secs_f64() * 1000.0);
                     assert!(data.widgets.iter().all(|w| w.error.is_none()), "a widget failed");
                 }
                 times.sort_by(f64::total_cmp);
-                println!("{:<14} {:>6} {:>10.2} {:>10.2}", d.key(), p.key(), percentile(&times, 0.5), percentile(&times, 0.95));
+                println!(
+                    "{:<14} {:>6} {:>10.2} {:>10.2}",
+                    d.key(),
+                    p.key(),
+                    percentile(&times, 0.5),
+                    percentile(&times, 0.95)
+                );
             }
         }
     }

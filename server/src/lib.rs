@@ -12,7 +12,6 @@ use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
-
 /// Largest accepted request body (ingest batches are the biggest legitimate bodies).
 pub const BODY_LIMIT_BYTES: usize = 32 * 1024 * 1024;
 
@@ -60,13 +59,55 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until Ctrl-C / SIGTERM.
+/// Serves until Ctrl-C / SIGTERM, with the built-in ticker unless `NARRATE_SCHEDULER=external`.
 pub async fn serve(state: AppState) -> anyhow::Result<()> {
     let addr = state.config.site_addr;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(event = "server.listening", addr = %addr, "Narrate is listening on http://{addr}");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let ticker = (state.config.scheduler == app::engine::config::SchedulerMode::Internal)
+        .then(|| tokio::spawn(app::engine::scheduler::run_ticker(state.clone(), stop_rx)));
     let app = router(state);
     axum::serve(listener, app.into_make_service()).with_graceful_shutdown(shutdown_signal()).await?;
+    let _ = stop_tx.send(true);
+    if let Some(t) = ticker {
+        let _ = t.await;
+    }
+    Ok(())
+}
+
+/// Outside demo mode `NARRATE_SECRET_KEY` is required; in demo mode a key is generated once and
+/// kept in `./data/secret.key` so stored secrets survive restarts.
+pub fn ensure_secret_key(config: &mut Config) -> anyhow::Result<()> {
+    use base64::Engine as _;
+    if config.secret_key.is_some() {
+        return Ok(());
+    }
+    if !config.demo {
+        anyhow::bail!(
+            "NARRATE_SECRET_KEY is not set: it encrypts stored secrets (webhook URLs, AI keys). \
+             Generate one with `head -c 32 /dev/urandom | base64` and set it, or run with NARRATE_DEMO=1"
+        );
+    }
+    let path = std::path::Path::new("data/secret.key");
+    let key: [u8; 32] = match std::fs::read_to_string(path) {
+        Ok(text) => base64::engine::general_purpose::STANDARD
+            .decode(text.trim())?
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("data/secret.key is corrupt"))?,
+        Err(_) => {
+            let mut k = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut k);
+            std::fs::create_dir_all("data")?;
+            std::fs::write(path, base64::engine::general_purpose::STANDARD.encode(k))?;
+            tracing::warn!(
+                event = "config.demo_key",
+                "NARRATE_SECRET_KEY not set: generated data/secret.key for this demo install"
+            );
+            k
+        }
+    };
+    config.secret_key = Some(key);
     Ok(())
 }
 
@@ -85,4 +126,3 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!(event = "server.shutdown", "shutting down");
 }
-

@@ -109,12 +109,15 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::from_env().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
+            let mut config = config;
+            server::ensure_secret_key(&mut config)?;
             let state = server::build_state(config, Clock::System).await?;
             server::serve(state).await
         }
         Command::Tenant { action: TenantAction::Add { slug, name } } => {
             let state = admin_state(config).await?;
-            let valid = !slug.is_empty() && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            let valid =
+                !slug.is_empty() && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
             if !valid {
                 bail!("--slug: use lowercase letters, digits and '-'");
             }
@@ -147,8 +150,16 @@ async fn main() -> anyhow::Result<()> {
             let state = admin_state(config).await?;
             let t = find_tenant(&state, &tenant).await?;
             let key = auth::new_api_key();
-            store::api_keys::insert(&state.db, &t.id, &name, role, &auth::token_hash(&key), &key[..8], state.clock.now_ms())
-                .await?;
+            store::api_keys::insert(
+                &state.db,
+                &t.id,
+                &name,
+                role,
+                &auth::token_hash(&key),
+                &key[..8],
+                state.clock.now_ms(),
+            )
+            .await?;
             println!("{key}");
             Ok(())
         }

@@ -99,16 +99,18 @@ fn check_csrf(state: &AppState, headers: &HeaderMap, path: &str, origin_optional
 
 /// Whether `origin` (an Origin or Referer value) names this server.
 fn same_origin(state: &AppState, headers: &HeaderMap, origin: &str) -> bool {
-    let authority = |u: &str| {
-        u.split_once("://").map(|(_, rest)| rest.split('/').next().unwrap_or_default().to_ascii_lowercase())
-    };
+    let authority =
+        |u: &str| u.split_once("://").map(|(_, rest)| rest.split('/').next().unwrap_or_default().to_ascii_lowercase());
     let Some(theirs) = authority(origin) else { return false };
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
     host.as_deref() == Some(theirs.as_str()) || authority(&state.config.public_url).as_deref() == Some(theirs.as_str())
 }
 
 fn wants_html(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_none_or(|a| a.contains("text/html") || a.contains("*/*"))
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|a| a.contains("text/html") || a.contains("*/*"))
 }
 
 fn urlencode(s: &str) -> String {

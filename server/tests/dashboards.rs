@@ -27,7 +27,13 @@ fn fixture() -> Vec<Row> {
     let mut rows = Vec::new();
     for d in -34..=0 {
         let base = day_start(d) + 8 * 3_600_000;
-        let clicks = if d > -7 { 1 } else if (d + 34) % 2 == 0 { 4 } else { 6 };
+        let clicks = if d > -7 {
+            1
+        } else if (d + 34) % 2 == 0 {
+            4
+        } else {
+            6
+        };
         for i in 0..40 {
             rows.push((base + i * 60_000, format!("a{d}{i}"), "o1", "web", "s1", "impression", 0));
         }
@@ -51,7 +57,8 @@ async fn setup(app: &TestApp) -> reqwest::Client {
     let t = app.tenant("fixture").await;
     let c = app.client_as(&t, Role::Editor).await;
     for (k, n, size) in [("s1", "Segment One", 100), ("s2", "Segment Two", 50)] {
-        let r = c.post(app.url("/api/v1/segments")).json(&json!({"key": k, "name": n, "size": size})).send().await.unwrap();
+        let r =
+            c.post(app.url("/api/v1/segments")).json(&json!({"key": k, "name": n, "size": size})).send().await.unwrap();
         assert_eq!(r.status(), 201);
     }
     for (k, n) in [("web", "Web"), ("email", "Email")] {
@@ -64,7 +71,8 @@ async fn setup(app: &TestApp) -> reqwest::Client {
     let rows: Vec<Value> = fixture()
         .into_iter()
         .map(|(ms, cust, o, ch, s, out, v)| {
-            let mut j = json!({"ts": ts(ms), "customerId": cust, "offer": o, "channel": ch, "segment": s, "outcome": out});
+            let mut j =
+                json!({"ts": ts(ms), "customerId": cust, "offer": o, "channel": ch, "segment": s, "outcome": out});
             if out == "conversion" {
                 j["valueCents"] = json!(v);
             }
@@ -89,7 +97,12 @@ async fn dashboard(app: &TestApp, c: &reqwest::Client, q: &str) -> Value {
 }
 
 fn table<'a>(d: &'a Value, source: &str) -> &'a Value {
-    let w = d["widgets"].as_array().unwrap().iter().find(|w| w["source"] == source).unwrap_or_else(|| panic!("no {source}"));
+    let w = d["widgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["source"] == source)
+        .unwrap_or_else(|| panic!("no {source}"));
     assert!(w.get("error").is_none(), "{source} failed: {}", w["error"]);
     &w["table"]
 }
@@ -100,7 +113,14 @@ fn col(t: &Value, key: &str) -> usize {
 
 fn row_by<'a>(t: &'a Value, key_col: &str, key: &str) -> &'a Vec<Value> {
     let k = col(t, key_col);
-    t["rows"].as_array().unwrap().iter().find(|r| r[k] == key).unwrap_or_else(|| panic!("no row {key}")).as_array().unwrap()
+    t["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r[k] == key)
+        .unwrap_or_else(|| panic!("no row {key}"))
+        .as_array()
+        .unwrap()
 }
 
 fn in_window(ms: i64, from: i64, to: i64) -> bool {
@@ -182,7 +202,8 @@ db_test!(anomalies_carry_the_z_score_and_severity_computed_from_daily_values, |a
     assert_eq!(r[col(t, "severity")], "critical");
     assert!((r[col(t, "z_score")].as_f64().unwrap() - z).abs() < 0.01, "z {} vs {z}", r[col(t, "z_score")]);
     assert!((r[col(t, "delta_pct")].as_f64().unwrap() - (cm - bm) / bm * 100.0).abs() < 0.1);
-    let flagged: Vec<&str> = t["rows"].as_array().unwrap().iter().map(|r| r[col(t, "dimension")].as_str().unwrap()).collect();
+    let flagged: Vec<&str> =
+        t["rows"].as_array().unwrap().iter().map(|r| r[col(t, "dimension")].as_str().unwrap()).collect();
     assert!(!flagged.contains(&"offer: Offer Two"), "a steady offer is not an anomaly: {flagged:?}");
     let k = table(&d, "kpi_summary");
     let r = row_by(k, "metric", "anomalies");
@@ -221,14 +242,16 @@ db_test!(funnel_filter_rates_and_budget_burn_follow_their_definitions, |app| {
     let d = dashboard(&app, &c, "operations?period=7d").await;
     let t = table(&d, "decision_pipeline");
     // Sums [200,120,100,40,20] over 2 decisions: cumulative share of initial dropped.
-    let rates: Vec<f64> = t["rows"].as_array().unwrap().iter().map(|r| r[col(t, "filter_rate")].as_f64().unwrap()).collect();
+    let rates: Vec<f64> =
+        t["rows"].as_array().unwrap().iter().map(|r| r[col(t, "filter_rate")].as_f64().unwrap()).collect();
     assert_eq!(rates, [0.0, 40.0, 50.0, 80.0, 90.0]);
     let flags: Vec<&str> = t["rows"].as_array().unwrap().iter().map(|r| r[col(t, "flag")].as_str().unwrap()).collect();
     assert_eq!(flags, ["", "", "", "", "red"], "only above 80 % is red");
     assert!(t["note"].as_str().unwrap().contains("last 7 day"));
     let b = dashboard(&app, &c, "business?period=7d").await;
     let f = table(&b, "funnel");
-    let avgs: Vec<f64> = f["rows"].as_array().unwrap().iter().map(|r| r[col(f, "avg_candidates")].as_f64().unwrap()).collect();
+    let avgs: Vec<f64> =
+        f["rows"].as_array().unwrap().iter().map(|r| r[col(f, "avg_candidates")].as_f64().unwrap()).collect();
     assert_eq!(avgs, [100.0, 60.0, 50.0, 20.0, 10.0]);
     let bb = table(&b, "budget_burn");
     let r = row_by(bb, "offer", "Offer One");
@@ -247,7 +270,13 @@ db_test!(a_good_batch_updates_the_dashboards_and_a_batch_with_one_bad_row_is_ref
     let n0 = imp(&before);
     let good = "{\"ts\":\"2026-11-30T11:00:00Z\",\"customerId\":\"x\",\"offer\":\"o1\",\"channel\":\"web\",\"segment\":\"s1\",\"outcome\":\"impression\"}\n\
                 {\"ts\":\"2026-11-30T11:01:00Z\",\"customerId\":\"y\",\"offer\":\"o2\",\"channel\":\"email\",\"segment\":\"s2\",\"outcome\":\"impression\"}\n";
-    let r = c.post(app.url("/api/v1/interactions")).header("content-type", "application/x-ndjson").body(good).send().await.unwrap();
+    let r = c
+        .post(app.url("/api/v1/interactions"))
+        .header("content-type", "application/x-ndjson")
+        .body(good)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 202);
     assert_eq!(r.json::<Value>().await.unwrap(), json!({"accepted": 2}));
     assert_eq!(imp(&dashboard(&app, &c, "business?period=today").await), n0 + 2.0);
@@ -259,9 +288,14 @@ db_test!(a_good_batch_updates_the_dashboards_and_a_batch_with_one_bad_row_is_ref
     let r = c.post(app.url("/api/v1/interactions")).json(&bad).send().await.unwrap();
     assert_eq!(r.status(), 422);
     let e: Value = r.json().await.unwrap();
-    let fields: Vec<&str> = e["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> =
+        e["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["rows[1].outcome", "rows[2].ts", "rows[2].offer", "rows[2].valueCents"]);
-    assert_eq!(imp(&dashboard(&app, &c, "business?period=today").await), n0 + 2.0, "nothing of the refused batch was written");
+    assert_eq!(
+        imp(&dashboard(&app, &c, "business?period=today").await),
+        n0 + 2.0,
+        "nothing of the refused batch was written"
+    );
 });
 
 db_test!(another_tenants_catalogue_keys_and_segments_are_refused, |app| {
@@ -288,7 +322,8 @@ db_test!(another_tenants_catalogue_keys_and_segments_are_refused, |app| {
 db_test!(the_segment_filter_narrows_business_numbers_to_that_segment, |app| {
     let c = setup(&app).await;
     let segs: Value = c.get(app.url("/api/v1/segments")).send().await.unwrap().json().await.unwrap();
-    let s2 = segs["data"].as_array().unwrap().iter().find(|s| s["key"] == "s2").unwrap()["id"].as_str().unwrap().to_string();
+    let s2 =
+        segs["data"].as_array().unwrap().iter().find(|s| s["key"] == "s2").unwrap()["id"].as_str().unwrap().to_string();
     let d = dashboard(&app, &c, &format!("business?period=7d&segmentId={s2}")).await;
     let r = row_by(table(&d, "business_kpis"), "metric", "impressions");
     assert_eq!(r[2].as_f64().unwrap(), count(&fixture(), -6, 0, |r| r.4 == "s2" && r.5 == "impression") as f64);

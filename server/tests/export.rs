@@ -15,7 +15,12 @@ async fn demo(app: &TestApp) -> (common::Tenant, reqwest::Client) {
 
 db_test!(every_format_downloads_with_its_type_and_file_name, |app| {
     let (_, c) = demo(&app).await;
-    for (format, ctype, ext) in [("pdf", "application/pdf", "pdf"), ("csv", "text/csv; charset=utf-8", "csv"), ("md", "text/markdown; charset=utf-8", "md"), ("html", "text/html; charset=utf-8", "html")] {
+    for (format, ctype, ext) in [
+        ("pdf", "application/pdf", "pdf"),
+        ("csv", "text/csv; charset=utf-8", "csv"),
+        ("md", "text/markdown; charset=utf-8", "md"),
+        ("html", "text/html; charset=utf-8", "html"),
+    ] {
         let r = c
             .post(app.url("/api/v1/reports/preview"))
             .json(&json!({"dashboard": "executive", "format": format, "period": "7d", "segmentId": null, "narrative": true}))
@@ -24,7 +29,10 @@ db_test!(every_format_downloads_with_its_type_and_file_name, |app| {
             .unwrap();
         assert_eq!(r.status(), 200, "{format}");
         assert_eq!(r.headers()["content-type"], ctype);
-        assert_eq!(r.headers()["content-disposition"], format!("attachment; filename=\"executive-7d-2026-11-30.{ext}\""));
+        assert_eq!(
+            r.headers()["content-disposition"],
+            format!("attachment; filename=\"executive-7d-2026-11-30.{ext}\"")
+        );
         let bytes = r.bytes().await.unwrap();
         match format {
             "pdf" => assert!(bytes.starts_with(b"%PDF")),
@@ -37,7 +45,8 @@ db_test!(every_format_downloads_with_its_type_and_file_name, |app| {
 
 db_test!(the_export_equals_the_screen, |app| {
     let (_, c) = demo(&app).await;
-    let screen: Value = c.get(app.url("/api/v1/dashboards/business?period=30d")).send().await.unwrap().json().await.unwrap();
+    let screen: Value =
+        c.get(app.url("/api/v1/dashboards/business?period=30d")).send().await.unwrap().json().await.unwrap();
     let csv = c
         .post(app.url("/api/v1/reports/preview"))
         .json(&json!({"dashboard": "business", "format": "csv", "period": "30d"}))
@@ -71,11 +80,35 @@ db_test!(bad_input_is_refused_with_the_envelope_and_other_tenants_segments_are_4
         assert_eq!(e["error"]["details"][0]["field"], field);
     }
     let other = app.tenant("other").await;
-    app::engine::catalogue::create_segment(&app.state.db, &other.id, serde_json::from_value(json!({"key": "x", "name": "X"})).unwrap(), NOW).await.unwrap();
+    app::engine::catalogue::create_segment(
+        &app.state.db,
+        &other.id,
+        serde_json::from_value(json!({"key": "x", "name": "X"})).unwrap(),
+        NOW,
+    )
+    .await
+    .unwrap();
     let seg = app::engine::store::catalogue::list_segments(&app.state.db, &other.id).await.unwrap()[0].id.clone();
-    let r = c.post(app.url("/api/v1/reports/preview")).json(&json!({"dashboard": "business", "format": "csv", "segmentId": seg})).send().await.unwrap();
+    let r = c
+        .post(app.url("/api/v1/reports/preview"))
+        .json(&json!({"dashboard": "business", "format": "csv", "segmentId": seg}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
-    let audit: i64 = sqlx::Row::get(&sqlx::query("SELECT COUNT(*) AS n FROM audit_log").fetch_one(&app.state.db.pool).await.unwrap(), 0);
+    let audit: i64 = sqlx::Row::get(
+        &sqlx::query("SELECT COUNT(*) AS n FROM audit_log").fetch_one(&app.state.db.pool).await.unwrap(),
+        0,
+    );
     assert_eq!(audit, 0, "nothing is persisted by an export");
-    assert_eq!(app.plain().post(app.url("/api/v1/reports/preview")).json(&json!({"dashboard": "executive", "format": "pdf"})).send().await.unwrap().status(), 401);
+    assert_eq!(
+        app.plain()
+            .post(app.url("/api/v1/reports/preview"))
+            .json(&json!({"dashboard": "executive", "format": "pdf"}))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
 });

@@ -14,7 +14,10 @@ db_test!(login_succeeds_and_me_names_the_user_role_and_tenant, |app| {
     let t = app.tenant("globex").await;
     let c = app.client_as(&t, Role::Editor).await;
     let me = body(c.get(app.url("/api/v1/me")).send().await.unwrap()).await;
-    assert_eq!(me, json!({"email": "editor@globex.test", "role": "editor", "tenant": {"slug": "globex", "name": "globex Inc"}}));
+    assert_eq!(
+        me,
+        json!({"email": "editor@globex.test", "role": "editor", "tenant": {"slug": "globex", "name": "globex Inc"}})
+    );
 });
 
 db_test!(login_with_a_wrong_password_or_unknown_email_gets_the_same_401, |app| {
@@ -134,7 +137,12 @@ db_test!(another_tenants_resource_is_404_never_403_or_its_data, |app| {
     let b = app.tenant("beta").await;
     let a_editor = app.client_as(&a, Role::Editor).await;
     let seg = body(
-        a_editor.post(app.url("/api/v1/segments")).json(&json!({"key": "secret", "name": "Alpha secret"})).send().await.unwrap(),
+        a_editor
+            .post(app.url("/api/v1/segments"))
+            .json(&json!({"key": "secret", "name": "Alpha secret"}))
+            .send()
+            .await
+            .unwrap(),
     )
     .await;
     let id = seg["id"].as_str().unwrap();
@@ -200,10 +208,16 @@ db_test!(bad_input_gets_the_envelope_and_changes_nothing, |app| {
         .unwrap();
     assert_eq!(malformed.status(), 400);
     assert_eq!(body(malformed).await["error"]["code"], "BAD_REQUEST");
-    let invalid = c.post(app.url("/api/v1/segments")).json(&json!({"key": "Bad Key!", "name": "", "size": -1})).send().await.unwrap();
+    let invalid = c
+        .post(app.url("/api/v1/segments"))
+        .json(&json!({"key": "Bad Key!", "name": "", "size": -1}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(invalid.status(), 422);
     let e = body(invalid).await;
-    let fields: Vec<_> = e["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap().to_string()).collect();
+    let fields: Vec<_> =
+        e["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap().to_string()).collect();
     assert_eq!(fields, ["key", "name", "size"]);
     c.post(app.url("/api/v1/segments")).json(&json!({"key": "vip", "name": "VIP"})).send().await.unwrap();
     let dup = c.post(app.url("/api/v1/segments")).json(&json!({"key": "vip", "name": "Again"})).send().await.unwrap();
@@ -230,8 +244,25 @@ db_test!(signed_out_pages_redirect_to_login_and_the_api_answers_401, |app| {
 db_test!(a_signed_in_page_renders_the_shell_with_user_and_role, |app| {
     let t = app.tenant("globex").await;
     let c = app.client_as(&t, Role::Admin).await;
-    let html = c.get(app.url("/dashboards/business")).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
-    for needle in ["Executive", "Model Health", "Data Health", "Attribution", "Reports", "Integrations", "admin@globex.test", "globex Inc"] {
+    let html = c
+        .get(app.url("/dashboards/business"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for needle in [
+        "Executive",
+        "Model Health",
+        "Data Health",
+        "Attribution",
+        "Reports",
+        "Integrations",
+        "admin@globex.test",
+        "globex Inc",
+    ] {
         assert!(html.contains(needle), "page lacks {needle}");
     }
 });

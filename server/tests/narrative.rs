@@ -13,11 +13,15 @@ use wiremock::matchers::{header, header_exists, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 fn report() -> Report {
-    let mut t = Table::new("channel_effectiveness", "Channel effectiveness", vec![
-        Column::new("channel", "Channel", ColumnKind::Text),
-        Column::new("impressions", "Impressions", ColumnKind::Integer),
-        Column::new("effectiveness", "Acceptance rate", ColumnKind::Percent),
-    ]);
+    let mut t = Table::new(
+        "channel_effectiveness",
+        "Channel effectiveness",
+        vec![
+            Column::new("channel", "Channel", ColumnKind::Text),
+            Column::new("impressions", "Impressions", ColumnKind::Integer),
+            Column::new("effectiveness", "Acceptance rate", ColumnKind::Percent),
+        ],
+    );
     t.push(vec![Cell::from("Web"), Cell::Int(12_000), Cell::Num(11.25)]);
     t.push(vec![Cell::from("Email"), Cell::Int(8_000), Cell::Num(7.5)]);
     Report {
@@ -76,7 +80,10 @@ async fn openai_compatible_gets_a_bearer_key_and_a_json_prompt_of_aggregates() {
     Mock::given(method("POST"))
         .and(path("/chat/completions"))
         .and(header("authorization", "Bearer sk-test-secret-key"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"choices": [{"message": {"role": "assistant", "content": grounded_answer()}}]})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"choices": [{"message": {"role": "assistant", "content": grounded_answer()}}]})),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -100,7 +107,9 @@ async fn anthropic_gets_its_key_and_version_headers() {
         .and(path("/v1/messages"))
         .and(header("x-api-key", "sk-test-secret-key"))
         .and(header("anthropic-version", "2023-06-01"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"content": [{"type": "text", "text": grounded_answer()}]})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"content": [{"type": "text", "text": grounded_answer()}]})),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -118,7 +127,10 @@ async fn gemini_gets_its_key_header_and_model_path() {
     Mock::given(method("POST"))
         .and(path("/v1beta/models/test-model:generateContent"))
         .and(header("x-goog-api-key", "sk-test-secret-key"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"candidates": [{"content": {"parts": [{"text": grounded_answer()}]}}]})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"candidates": [{"content": {"parts": [{"text": grounded_answer()}]}}]})),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -135,12 +147,22 @@ async fn bedrock_converse_requests_are_signed_with_sigv4() {
     Mock::given(method("POST"))
         .and(path("/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse"))
         .and(header_exists("x-amz-date"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"output": {"message": {"role": "assistant", "content": [{"text": grounded_answer()}]}}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"output": {"message": {"role": "assistant", "content": [{"text": grounded_answer()}]}}}),
+        ))
         .expect(1)
         .mount(&server)
         .await;
     let uri = server.uri();
-    let app = TestApp::start_with(Backend::Sqlite, &[("NARRATE_ALLOW_PRIVATE_DESTINATIONS", "1"), ("NARRATE_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")]).await.unwrap();
+    let app = TestApp::start_with(
+        Backend::Sqlite,
+        &[
+            ("NARRATE_ALLOW_PRIVATE_DESTINATIONS", "1"),
+            ("NARRATE_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="),
+        ],
+    )
+    .await
+    .unwrap();
     let t = app.tenant("acme").await;
     let admin = app.client_as(&t, Role::Admin).await;
     let body = json!({"provider": "bedrock", "model": "anthropic.claude-3-haiku-20240307-v1:0", "baseUrl": uri, "region": "eu-west-1", "apiKey": "AKIDTEST", "secret": "bedrock-secret-value"});
@@ -151,7 +173,13 @@ async fn bedrock_converse_requests_are_signed_with_sigv4() {
     let req = &server.received_requests().await.unwrap()[0];
     let auth = req.headers.get("authorization").unwrap().to_str().unwrap();
     let date = req.headers.get("x-amz-date").unwrap().to_str().unwrap();
-    assert!(auth.starts_with(&format!("AWS4-HMAC-SHA256 Credential=AKIDTEST/{}/eu-west-1/bedrock/aws4_request, ", &date[..8])), "{auth}");
+    assert!(
+        auth.starts_with(&format!(
+            "AWS4-HMAC-SHA256 Credential=AKIDTEST/{}/eu-west-1/bedrock/aws4_request, ",
+            &date[..8]
+        )),
+        "{auth}"
+    );
     assert!(auth.contains("SignedHeaders=content-type;host;x-amz-date, Signature="), "{auth}");
     assert_eq!(auth.rsplit("Signature=").next().unwrap().len(), 64);
     assert!(!auth.contains("bedrock-secret-value"));
@@ -160,10 +188,17 @@ async fn bedrock_converse_requests_are_signed_with_sigv4() {
 #[tokio::test]
 async fn malformed_answers_errors_and_timeouts_fall_back_to_the_builtin_narrator_with_the_reason() {
     let cases: Vec<(ResponseTemplate, &str)> = vec![
-        (ResponseTemplate::new(200).set_body_json(json!({"choices": [{"message": {"content": "Sure! Here is a summary."}}]})), "no JSON object"),
+        (
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"choices": [{"message": {"content": "Sure! Here is a summary."}}]})),
+            "no JSON object",
+        ),
         (ResponseTemplate::new(200).set_body_json(json!({"unexpected": true})), "malformed"),
         (ResponseTemplate::new(500).set_body_string("upstream exploded"), "HTTP 500"),
-        (ResponseTemplate::new(200).set_delay(Duration::from_secs(5)).set_body_json(json!({})), "did not answer within 2 s"),
+        (
+            ResponseTemplate::new(200).set_delay(Duration::from_secs(5)).set_body_json(json!({})),
+            "did not answer within 2 s",
+        ),
     ];
     for (resp, reason) in cases {
         let server = MockServer::start().await;
@@ -188,7 +223,10 @@ async fn a_narrative_citing_a_number_that_is_not_in_the_data_is_rejected() {
         "keyTakeaways": ["a", "b", "c"],
     });
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"choices": [{"message": {"content": invented.to_string()}}]})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"choices": [{"message": {"content": invented.to_string()}}]})),
+        )
         .mount(&server)
         .await;
     let (app, tenant) = app_with("openai", &server, &[]).await;
@@ -199,11 +237,14 @@ async fn a_narrative_citing_a_number_that_is_not_in_the_data_is_rejected() {
 
 #[tokio::test]
 async fn connection_refused_falls_back_and_the_builtin_narrator_needs_no_provider() {
-    let app = TestApp::start_with(Backend::Sqlite, &[
-        ("NARRATE_AI_PROVIDER", "openai"),
-        ("NARRATE_AI_BASE_URL", "http://127.0.0.1:9"),
-        ("NARRATE_ALLOW_PRIVATE_DESTINATIONS", "1"),
-    ])
+    let app = TestApp::start_with(
+        Backend::Sqlite,
+        &[
+            ("NARRATE_AI_PROVIDER", "openai"),
+            ("NARRATE_AI_BASE_URL", "http://127.0.0.1:9"),
+            ("NARRATE_ALLOW_PRIVATE_DESTINATIONS", "1"),
+        ],
+    )
     .await
     .unwrap();
     let t = app.tenant("acme").await;
@@ -220,7 +261,10 @@ async fn connection_refused_falls_back_and_the_builtin_narrator_needs_no_provide
 
 #[tokio::test]
 async fn ai_settings_are_admin_only_and_never_return_or_log_the_key() {
-    let app = TestApp::start_with(Backend::Sqlite, &[("NARRATE_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")]).await.unwrap();
+    let app =
+        TestApp::start_with(Backend::Sqlite, &[("NARRATE_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")])
+            .await
+            .unwrap();
     let t = app.tenant("acme").await;
     let admin = app.client_as(&t, Role::Admin).await;
     let editor = app.client_as(&t, Role::Editor).await;
@@ -238,7 +282,10 @@ async fn ai_settings_are_admin_only_and_never_return_or_log_the_key() {
     let cfg = app::engine::narrative::providers::resolve(&app.state, &t.id).await.unwrap().unwrap();
     assert_eq!(cfg.api_key.as_deref(), Some("sk-super-secret-123"));
     assert_eq!(cfg.model, "gpt-4.1");
-    let stored: String = sqlx::Row::get(&sqlx::query("SELECT api_key_sealed FROM ai_providers").fetch_one(&app.state.db.pool).await.unwrap(), 0);
+    let stored: String = sqlx::Row::get(
+        &sqlx::query("SELECT api_key_sealed FROM ai_providers").fetch_one(&app.state.db.pool).await.unwrap(),
+        0,
+    );
     assert!(!stored.contains("sk-super-secret-123"), "encrypted at rest");
     let bad = admin.put(app.url("/api/v1/ai/provider")).json(&json!({"provider": "skynet"})).send().await.unwrap();
     assert_eq!(bad.status(), 422);

@@ -13,7 +13,10 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     let session = auth::login(&state, &email, &password).await?;
     let cookie = auth::session_cookie(&session.token, session.max_age_secs, state.config.secure_cookies);
     let opts = expect_context::<leptos_axum::ResponseOptions>();
-    opts.append_header(SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| crate::engine::error::internal("cookie", e))?);
+    opts.append_header(
+        SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|e| crate::engine::error::internal("cookie", e))?,
+    );
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
 }
@@ -35,12 +38,17 @@ pub async fn logout() -> Result<(), AppError> {
     use http::header::{HeaderValue, COOKIE, SET_COOKIE};
     let state = super::ctx::state()?;
     let parts = expect_context::<http::request::Parts>();
-    if let Some(token) = parts.headers.get(COOKIE).and_then(|c| c.to_str().ok()).and_then(auth::session_token_from_cookies) {
+    if let Some(token) =
+        parts.headers.get(COOKIE).and_then(|c| c.to_str().ok()).and_then(auth::session_token_from_cookies)
+    {
         auth::logout(&state.db, token).await?;
     }
     let opts = expect_context::<leptos_axum::ResponseOptions>();
     let clear = auth::clear_session_cookie(state.config.secure_cookies);
-    opts.append_header(SET_COOKIE, HeaderValue::from_str(&clear).map_err(|e| crate::engine::error::internal("cookie", e))?);
+    opts.append_header(
+        SET_COOKIE,
+        HeaderValue::from_str(&clear).map_err(|e| crate::engine::error::internal("cookie", e))?,
+    );
     leptos_axum::redirect("/login");
     Ok(())
 }

@@ -29,7 +29,10 @@ pub async fn get_dashboard(
 /// The Executive dashboard's narrated summary for a period and segment, cached one hour per
 /// tenant and filter. None when no narrative could be written (the card then says so).
 #[server(prefix = "/sfn", endpoint = "executive_narrative")]
-pub async fn executive_narrative(period: Option<String>, segment_id: Option<String>) -> Result<Option<crate::model::Narrative>, AppError> {
+pub async fn executive_narrative(
+    period: Option<String>,
+    segment_id: Option<String>,
+) -> Result<Option<crate::model::Narrative>, AppError> {
     use crate::engine::report::{self, Options};
     use crate::engine::sources::Request;
     let state = super::ctx::state()?;
@@ -39,7 +42,12 @@ pub async fn executive_narrative(period: Option<String>, segment_id: Option<Stri
     if let Some(n) = state.narrative_cache.get(&key, now) {
         return Ok(Some(n));
     }
-    let req = Request { key: "executive", period: period.as_deref(), segment_id: segment_id.as_deref(), params: Default::default() };
+    let req = Request {
+        key: "executive",
+        period: period.as_deref(),
+        segment_id: segment_id.as_deref(),
+        params: Default::default(),
+    };
     let opts = Options { narrative: true, ..Options::default() };
     match report::assemble(&state, &p.tenant_id, &p.tenant_name, req, &opts).await {
         Ok(r) => {

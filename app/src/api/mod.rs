@@ -3,6 +3,8 @@
 
 pub mod auth;
 pub mod dashboards;
+pub mod destinations;
+pub mod reports;
 pub mod settings;
 
 #[cfg(feature = "ssr")]

@@ -26,7 +26,15 @@ pub struct AiForm {
 #[cfg(feature = "ssr")]
 impl From<crate::engine::ai_settings::AiProviderView> for AiForm {
     fn from(v: crate::engine::ai_settings::AiProviderView) -> Self {
-        AiForm { provider: v.provider, model: v.model, base_url: v.base_url, region: v.region, api_key: v.api_key, secret: v.secret, source: v.source }
+        AiForm {
+            provider: v.provider,
+            model: v.model,
+            base_url: v.base_url,
+            region: v.region,
+            api_key: v.api_key,
+            secret: v.secret,
+            source: v.source,
+        }
     }
 }
 
@@ -44,7 +52,15 @@ pub async fn put_ai_provider(form: AiForm) -> Result<AiForm, AppError> {
     use crate::engine::ai_settings::AiProviderView;
     let (state, p) = (super::ctx::state()?, super::ctx::principal()?);
     p.require(crate::model::Role::Admin)?;
-    let v = AiProviderView { provider: form.provider, model: form.model, base_url: form.base_url, region: form.region, api_key: form.api_key, secret: form.secret, source: String::new() };
+    let v = AiProviderView {
+        provider: form.provider,
+        model: form.model,
+        base_url: form.base_url,
+        region: form.region,
+        api_key: form.api_key,
+        secret: form.secret,
+        source: String::new(),
+    };
     Ok(crate::engine::ai_settings::put(&state, &p.tenant_id, &p.actor, v).await?.into())
 }
 

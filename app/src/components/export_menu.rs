@@ -41,7 +41,8 @@ pub fn ExportMenu(view: Signal<ExportView>) -> impl IntoView {
             let _ = (v, format, toasts);
         }
     };
-    let items: [(&'static str, &'static str); 4] = [("pdf", "PDF"), ("csv", "CSV"), ("md", "Markdown"), ("html", "HTML")];
+    let items: [(&'static str, &'static str); 4] =
+        [("pdf", "PDF"), ("csv", "CSV"), ("md", "Markdown"), ("html", "HTML")];
     view! {
         <div class="menu">
             <button
@@ -79,7 +80,8 @@ pub fn ExportMenu(view: Signal<ExportView>) -> impl IntoView {
 async fn download(v: &ExportView, format: &str) -> Result<(), String> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
-    let params: serde_json::Map<String, serde_json::Value> = v.params.iter().map(|(k, x)| (k.clone(), x.clone().into())).collect();
+    let params: serde_json::Map<String, serde_json::Value> =
+        v.params.iter().map(|(k, x)| (k.clone(), x.clone().into())).collect();
     let body = serde_json::json!({
         "dashboard": v.dashboard, "format": format, "period": v.period, "segmentId": v.segment_id,
         "narrative": true, "params": params,
@@ -94,9 +96,16 @@ async fn download(v: &ExportView, format: &str) -> Result<(), String> {
     init.set_headers(&headers);
     let req = web_sys::Request::new_with_str_and_init("/api/v1/reports/preview", &init).map_err(|_| "request")?;
     let window = web_sys::window().ok_or("no window")?;
-    let resp: web_sys::Response = JsFuture::from(window.fetch_with_request(&req)).await.map_err(|_| "the server could not be reached")?.unchecked_into();
+    let resp: web_sys::Response = JsFuture::from(window.fetch_with_request(&req))
+        .await
+        .map_err(|_| "the server could not be reached")?
+        .unchecked_into();
     if !resp.ok() {
-        let text = JsFuture::from(resp.text().map_err(|_| "response")?).await.ok().and_then(|t| t.as_string()).unwrap_or_default();
+        let text = JsFuture::from(resp.text().map_err(|_| "response")?)
+            .await
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default();
         let msg = serde_json::from_str::<serde_json::Value>(&text)
             .ok()
             .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
@@ -110,7 +119,10 @@ async fn download(v: &ExportView, format: &str) -> Result<(), String> {
         .flatten()
         .and_then(|d| d.split("filename=\"").nth(1).map(|s| s.trim_end_matches('"').to_string()))
         .unwrap_or_else(|| format!("report.{format}"));
-    let blob: web_sys::Blob = JsFuture::from(resp.blob().map_err(|_| "blob")?).await.map_err(|_| "the download was interrupted")?.unchecked_into();
+    let blob: web_sys::Blob = JsFuture::from(resp.blob().map_err(|_| "blob")?)
+        .await
+        .map_err(|_| "the download was interrupted")?
+        .unchecked_into();
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| "object URL")?;
     let doc = window.document().ok_or("no document")?;
     let a: web_sys::HtmlAnchorElement = doc.create_element("a").map_err(|_| "anchor")?.unchecked_into();

@@ -1,6 +1,7 @@
 //! Reusable UI pieces.
 
 pub mod export_menu;
+pub mod save_report;
 pub mod shell;
 pub mod toast;
 pub mod widgets;

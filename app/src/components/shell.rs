@@ -19,7 +19,11 @@ pub fn Shell() -> impl IntoView {
     let location = use_location();
     let nav_class = move |href: &'static str| {
         let path = location.pathname.get();
-        if path == href || path.starts_with(&format!("{href}/")) { "nav-link active" } else { "nav-link" }
+        if path == href || path.starts_with(&format!("{href}/")) {
+            "nav-link active"
+        } else {
+            "nav-link"
+        }
     };
     view! {
         <div class="app">

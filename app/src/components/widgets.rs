@@ -113,7 +113,8 @@ pub fn TableCard(table: Table) -> impl IntoView {
 }
 
 fn badge_class(key: &str, text: &str) -> Option<String> {
-    matches!(key, "status" | "state" | "severity" | "flag").then(|| format!("badge badge-{}", if text.is_empty() { "grey" } else { text }))
+    matches!(key, "status" | "state" | "severity" | "flag")
+        .then(|| format!("badge badge-{}", if text.is_empty() { "grey" } else { text }))
 }
 
 /// The plain table of a source's rows.
@@ -142,7 +143,9 @@ pub fn DataTable(table: Table) -> impl IntoView {
                     let num = !matches!(c.kind, ColumnKind::Text | ColumnKind::Date | ColumnKind::Timestamp);
                     let text = format_cell(&r[*i], c.kind);
                     match badge_class(&c.key, &text) {
-                        Some(cls) if !text.is_empty() && text != "—" => view! { <td><span class=cls>{text}</span></td> }.into_any(),
+                        Some(cls) if !text.is_empty() && text != "—" => {
+                            view! { <td><span class=cls>{text}</span></td> }.into_any()
+                        }
                         _ => view! { <td class:num=num>{text}</td> }.into_any(),
                     }
                 })

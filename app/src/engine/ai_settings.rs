@@ -68,11 +68,19 @@ pub async fn get(state: &AppState, tenant_id: &str) -> Result<AiProviderView, Ap
 }
 
 /// Validates and stores new settings; the placeholder keeps the stored secret.
-pub async fn put(state: &AppState, tenant_id: &str, actor: &str, body: AiProviderView) -> Result<AiProviderView, AppError> {
+pub async fn put(
+    state: &AppState,
+    tenant_id: &str,
+    actor: &str,
+    body: AiProviderView,
+) -> Result<AiProviderView, AppError> {
     let mut errs = Vec::new();
     let kind = ProviderKind::parse(&body.provider);
     if kind.is_none() {
-        errs.push(FieldError { field: "provider".into(), message: "one of builtin, openai, anthropic, gemini, bedrock".into() });
+        errs.push(FieldError {
+            field: "provider".into(),
+            message: "one of builtin, openai, anthropic, gemini, bedrock".into(),
+        });
     }
     if !body.base_url.is_empty() {
         if let Err(e) = super::outbound::check_url(&body.base_url, state.config.allow_private_destinations) {
@@ -98,7 +106,9 @@ pub async fn put(state: &AppState, tenant_id: &str, actor: &str, body: AiProvide
         if new.is_empty() {
             return Ok(None);
         }
-        crypto::seal(key, new).map(Some).map_err(|e| AppError::invalid(if col == "api_key_sealed" { "apiKey" } else { "secret" }, e.to_string()))
+        crypto::seal(key, new)
+            .map(Some)
+            .map_err(|e| AppError::invalid(if col == "api_key_sealed" { "apiKey" } else { "secret" }, e.to_string()))
     };
     let api_key = seal(&body.api_key, "api_key_sealed")?;
     let secret = seal(&body.secret, "secret_sealed")?;
@@ -121,7 +131,19 @@ pub async fn put(state: &AppState, tenant_id: &str, actor: &str, body: AiProvide
     .execute(&mut *tx)
     .await?;
     let detail = serde_json::json!({"provider": kind.as_str(), "model": body.model, "baseUrl": body.base_url, "keyChanged": body.api_key != PLACEHOLDER});
-    super::store::audit::record(&mut *tx, super::store::audit::Entry { tenant_id, actor, action: "ai_provider.update", target_kind: "ai_provider", target_id: tenant_id, detail }, now).await?;
+    super::store::audit::record(
+        &mut *tx,
+        super::store::audit::Entry {
+            tenant_id,
+            actor,
+            action: "ai_provider.update",
+            target_kind: "ai_provider",
+            target_id: tenant_id,
+            detail,
+        },
+        now,
+    )
+    .await?;
     tx.commit().await?;
     get(state, tenant_id).await
 }
@@ -141,13 +163,24 @@ pub struct TestResult {
 /// Sends a tiny prompt through the configured provider.
 pub async fn test(state: &AppState, tenant_id: &str) -> Result<TestResult, AppError> {
     let Some(cfg) = providers::resolve(state, tenant_id).await? else {
-        return Ok(TestResult { ok: true, provider: "builtin".into(), message: "The built-in narrator is always available.".into() });
+        return Ok(TestResult {
+            ok: true,
+            provider: "builtin".into(),
+            message: "The built-in narrator is always available.".into(),
+        });
     };
-    let prompt = super::narrative::prompt::Prompt { system: "Answer with the single word OK.".into(), user: "Say OK.".into() };
+    let prompt =
+        super::narrative::prompt::Prompt { system: "Answer with the single word OK.".into(), user: "Say OK.".into() };
     let r = tokio::time::timeout(providers::TEST_TIMEOUT, providers::complete(state, &cfg, &prompt)).await;
     Ok(match r {
-        Err(_) => TestResult { ok: false, provider: cfg.kind.as_str().into(), message: "the provider did not answer in time".into() },
+        Err(_) => TestResult {
+            ok: false,
+            provider: cfg.kind.as_str().into(),
+            message: "the provider did not answer in time".into(),
+        },
         Ok(Err(e)) => TestResult { ok: false, provider: cfg.kind.as_str().into(), message: e.to_string() },
-        Ok(Ok(t)) => TestResult { ok: true, provider: cfg.kind.as_str().into(), message: t.chars().take(120).collect() },
+        Ok(Ok(t)) => {
+            TestResult { ok: true, provider: cfg.kind.as_str().into(), message: t.chars().take(120).collect() }
+        }
     })
 }

@@ -52,10 +52,7 @@ impl Principal {
         if self.role.allows(needed) {
             Ok(())
         } else {
-            Err(AppError::forbidden(format!(
-                "this action needs the {needed} role; you are signed in as {}",
-                self.role
-            )))
+            Err(AppError::forbidden(format!("this action needs the {needed} role; you are signed in as {}", self.role)))
         }
     }
 

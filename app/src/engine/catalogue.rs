@@ -59,10 +59,7 @@ fn check_key(key: &str, errs: &mut Vec<FieldError>) {
     let ok = (1..=64).contains(&key.len())
         && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
     if !ok {
-        errs.push(FieldError {
-            field: "key".into(),
-            message: "1–64 characters of a–z, 0–9, '_' or '-'".into(),
-        });
+        errs.push(FieldError { field: "key".into(), message: "1–64 characters of a–z, 0–9, '_' or '-'".into() });
     }
 }
 

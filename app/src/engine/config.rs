@@ -100,8 +100,11 @@ impl Config {
             cron_token: get("CRON_TOKEN"),
             scheduler,
             min_interval_minutes: number(get("NARRATE_MIN_INTERVAL_MINUTES"), "NARRATE_MIN_INTERVAL_MINUTES", 15)?,
-            allow_private_destinations: flag(get("NARRATE_ALLOW_PRIVATE_DESTINATIONS"), "NARRATE_ALLOW_PRIVATE_DESTINATIONS")?
-                .unwrap_or(false),
+            allow_private_destinations: flag(
+                get("NARRATE_ALLOW_PRIVATE_DESTINATIONS"),
+                "NARRATE_ALLOW_PRIVATE_DESTINATIONS",
+            )?
+            .unwrap_or(false),
             smtp_url: get("NARRATE_SMTP_URL"),
             ai_provider: get("NARRATE_AI_PROVIDER"),
             ai_model: get("NARRATE_AI_MODEL"),
@@ -137,9 +140,7 @@ fn parse_key(v: &str) -> Result<[u8; 32], String> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(v.trim())
         .map_err(|_| "NARRATE_SECRET_KEY: not valid base64".to_string())?;
-    bytes
-        .try_into()
-        .map_err(|b: Vec<u8>| format!("NARRATE_SECRET_KEY: decodes to {} bytes, expected 32", b.len()))
+    bytes.try_into().map_err(|b: Vec<u8>| format!("NARRATE_SECRET_KEY: decodes to {} bytes, expected 32", b.len()))
 }
 
 #[cfg(test)]

@@ -92,9 +92,7 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
 /// Reads an i64 column that may come back as any integer width.
 pub fn get_i64(row: &AnyRow, col: &str) -> i64 {
     use sqlx::Row;
-    row.try_get::<i64, _>(col)
-        .or_else(|_| row.try_get::<i32, _>(col).map(i64::from))
-        .unwrap_or_default()
+    row.try_get::<i64, _>(col).or_else(|_| row.try_get::<i32, _>(col).map(i64::from)).unwrap_or_default()
 }
 
 /// Reads an optional i64 column.
@@ -106,9 +104,7 @@ pub fn get_opt_i64(row: &AnyRow, col: &str) -> Option<i64> {
 /// Reads an f64 column.
 pub fn get_f64(row: &AnyRow, col: &str) -> f64 {
     use sqlx::Row;
-    row.try_get::<f64, _>(col)
-        .or_else(|_| row.try_get::<i64, _>(col).map(|v| v as f64))
-        .unwrap_or_default()
+    row.try_get::<f64, _>(col).or_else(|_| row.try_get::<i64, _>(col).map(|v| v as f64)).unwrap_or_default()
 }
 
 /// Reads a text column.

@@ -65,15 +65,19 @@ pub struct DecisionRow {
 pub fn parse_rows<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<Vec<T>, AppError> {
     let text = std::str::from_utf8(body).map_err(|_| AppError::new(ErrorCode::BadRequest, "the body is not UTF-8"))?;
     let trimmed = text.trim_start();
-    let values: Vec<serde_json::Value> = if trimmed.starts_with('[') {
-        serde_json::from_str(trimmed).map_err(|e| AppError::new(ErrorCode::BadRequest, format!("malformed JSON: {e}")))?
-    } else {
-        let mut out = Vec::new();
-        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            out.push(serde_json::from_str(line).map_err(|e| AppError::new(ErrorCode::BadRequest, format!("line {}: malformed JSON: {e}", i + 1)))?);
-        }
-        out
-    };
+    let values: Vec<serde_json::Value> =
+        if trimmed.starts_with('[') {
+            serde_json::from_str(trimmed)
+                .map_err(|e| AppError::new(ErrorCode::BadRequest, format!("malformed JSON: {e}")))?
+        } else {
+            let mut out = Vec::new();
+            for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                out.push(serde_json::from_str(line).map_err(|e| {
+                    AppError::new(ErrorCode::BadRequest, format!("line {}: malformed JSON: {e}", i + 1))
+                })?);
+            }
+            out
+        };
     if values.is_empty() {
         return Err(AppError::invalid("rows", "the batch is empty"));
     }
@@ -104,7 +108,10 @@ fn push_err(errors: &mut Vec<FieldError>, row: usize, field: &str, message: impl
 fn refuse(errors: Vec<FieldError>) -> AppError {
     let n = errors.len();
     let mut e = AppError::validation(errors);
-    e.message = format!("the batch was refused: {n}{} invalid row field(s); nothing was written", if n >= MAX_ERRORS { "+" } else { "" });
+    e.message = format!(
+        "the batch was refused: {n}{} invalid row field(s); nothing was written",
+        if n >= MAX_ERRORS { "+" } else { "" }
+    );
     e
 }
 
@@ -121,11 +128,13 @@ async fn keys(db: &Db, tenant_id: &str) -> Result<Keys, AppError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant_id).fetch_all(&db.pool).await?;
         Ok::<_, AppError>(rows.iter().map(|r| (get_str(r, "key"), get_str(r, "id"))).collect::<HashMap<_, _>>())
     };
-    Ok(Keys { offers: load("offers").await?, channels: load("channels").await?, segments: load("segments").await?})
+    Ok(Keys { offers: load("offers").await?, channels: load("channels").await?, segments: load("segments").await? })
 }
 
 fn parse_ts(s: &str, now: i64) -> Result<i64, String> {
-    let t = chrono::DateTime::parse_from_rfc3339(s).map_err(|_| format!("'{s}' is not an RFC 3339 timestamp"))?.timestamp_millis();
+    let t = chrono::DateTime::parse_from_rfc3339(s)
+        .map_err(|_| format!("'{s}' is not an RFC 3339 timestamp"))?
+        .timestamp_millis();
     if t > now + MAX_FUTURE_MS {
         Err(format!("'{s}' is in the future"))
     } else {
@@ -133,7 +142,14 @@ fn parse_ts(s: &str, now: i64) -> Result<i64, String> {
     }
 }
 
-fn lookup<'a>(map: &'a HashMap<String, String>, key: &str, what: &str, i: usize, field: &str, errors: &mut Vec<FieldError>) -> Option<&'a String> {
+fn lookup<'a>(
+    map: &'a HashMap<String, String>,
+    key: &str,
+    what: &str,
+    i: usize,
+    field: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<&'a String> {
     let found = map.get(key);
     if found.is_none() {
         push_err(errors, i, field, format!("unknown {what} '{key}'"));
@@ -166,7 +182,12 @@ pub async fn interactions(db: &Db, tenant_id: &str, rows: Vec<InteractionRow>, n
         let segment = lookup(&k.segments, &r.segment, "segment", i, "segment", &mut errors);
         let outcome = Outcome::parse(&r.outcome);
         if outcome.is_none() {
-            push_err(&mut errors, i, "outcome", format!("'{}' is not one of impression, click, conversion, dismiss, opt_out, complaint", r.outcome));
+            push_err(
+                &mut errors,
+                i,
+                "outcome",
+                format!("'{}' is not one of impression, click, conversion, dismiss, opt_out, complaint", r.outcome),
+            );
         }
         let value = match (outcome, r.value_cents) {
             (_, Some(v)) if v < 0 => {
@@ -181,7 +202,15 @@ pub async fn interactions(db: &Db, tenant_id: &str, rows: Vec<InteractionRow>, n
             _ => 0,
         };
         if let (Some(ts), Some(o), Some(c), Some(s), Some(out)) = (ts, offer, channel, segment, outcome) {
-            good.push(Interaction { ts, customer: r.customer_id.clone(), offer: o.clone(), channel: c.clone(), segment: s.clone(), outcome: out, value });
+            good.push(Interaction {
+                ts,
+                customer: r.customer_id.clone(),
+                offer: o.clone(),
+                channel: c.clone(),
+                segment: s.clone(),
+                outcome: out,
+                value,
+            });
         }
     }
     if !errors.is_empty() {
@@ -199,13 +228,34 @@ async fn write_interactions(db: &Db, tenant_id: &str, rows: Vec<Interaction>) ->
         .iter()
         .map(|r| {
             batch.interaction(r.ts, &r.offer, &r.channel, &r.segment, r.outcome, r.value);
-            vec![t(), Val::I(r.ts), Val::S(r.customer.clone()), Val::S(r.offer.clone()), Val::S(r.channel.clone()), Val::S(r.segment.clone()), Val::S(r.outcome.as_str().into()), Val::I(r.value)]
+            vec![
+                t(),
+                Val::I(r.ts),
+                Val::S(r.customer.clone()),
+                Val::S(r.offer.clone()),
+                Val::S(r.channel.clone()),
+                Val::S(r.segment.clone()),
+                Val::S(r.outcome.as_str().into()),
+                Val::I(r.value),
+            ]
         })
         .collect();
-    bulk_insert(&mut tx, "INSERT INTO interactions (tenant_id, ts, customer_id, offer_id, channel_id, segment_id, outcome, value_cents)", "", &raw).await?;
+    bulk_insert(
+        &mut tx,
+        "INSERT INTO interactions (tenant_id, ts, customer_id, offer_id, channel_id, segment_id, outcome, value_cents)",
+        "",
+        &raw,
+    )
+    .await?;
     // Clicks and conversions are touchpoints; conversions are credited to the customer's path.
-    let touches: Vec<&Interaction> = rows.iter().filter(|r| matches!(r.outcome, Outcome::Click | Outcome::Conversion)).collect();
-    let tp: Vec<Vec<Val>> = touches.iter().map(|r| vec![t(), Val::S(r.customer.clone()), Val::S(r.channel.clone()), Val::S(r.offer.clone()), Val::I(r.ts)]).collect();
+    let touches: Vec<&Interaction> =
+        rows.iter().filter(|r| matches!(r.outcome, Outcome::Click | Outcome::Conversion)).collect();
+    let tp: Vec<Vec<Val>> = touches
+        .iter()
+        .map(|r| {
+            vec![t(), Val::S(r.customer.clone()), Val::S(r.channel.clone()), Val::S(r.offer.clone()), Val::I(r.ts)]
+        })
+        .collect();
     bulk_insert(&mut tx, "INSERT INTO touchpoints (tenant_id, customer_id, channel_id, offer_id, ts)", "", &tp).await?;
     let conversions: Vec<&Interaction> = rows.iter().filter(|r| r.outcome == Outcome::Conversion).collect();
     if !conversions.is_empty() {
@@ -223,10 +273,11 @@ async fn write_interactions(db: &Db, tenant_id: &str, rows: Vec<Interaction>) ->
         }
     }
     batch.apply(&mut tx, tenant_id).await?;
-    let spent: HashMap<&str, i64> = rows.iter().filter(|r| r.outcome == Outcome::Conversion).fold(HashMap::new(), |mut m, r| {
-        *m.entry(r.offer.as_str()).or_default() += r.value / 20;
-        m
-    });
+    let spent: HashMap<&str, i64> =
+        rows.iter().filter(|r| r.outcome == Outcome::Conversion).fold(HashMap::new(), |mut m, r| {
+            *m.entry(r.offer.as_str()).or_default() += r.value / 20;
+            m
+        });
     for (offer, cents) in spent {
         sqlx::query("UPDATE offers SET spent_cents = spent_cents + $1 WHERE id = $2 AND tenant_id = $3")
             .bind(cents)
@@ -240,7 +291,11 @@ async fn write_interactions(db: &Db, tenant_id: &str, rows: Vec<Interaction>) ->
 }
 
 /// The touchpoints (this batch's included, as they were just inserted) of converting customers.
-async fn touch_history(conn: &mut sqlx::AnyConnection, tenant_id: &str, conversions: &[&Interaction]) -> Result<HashMap<String, Vec<Touch>>, AppError> {
+async fn touch_history(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    conversions: &[&Interaction],
+) -> Result<HashMap<String, Vec<Touch>>, AppError> {
     let mut customers: Vec<&str> = conversions.iter().map(|c| c.customer.as_str()).collect();
     customers.sort_unstable();
     customers.dedup();
@@ -329,7 +384,8 @@ pub async fn decisions(db: &Db, tenant_id: &str, rows: Vec<DecisionRow>, now: i6
 /// Reads interactions from CSV with the header `ts,customer_id,offer,channel,segment,outcome,value_cents`.
 pub fn interactions_from_csv(text: &str) -> Result<Vec<InteractionRow>, AppError> {
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<String> = lines.next().unwrap_or_default().split(',').map(|h| h.trim().to_ascii_lowercase()).collect();
+    let header: Vec<String> =
+        lines.next().unwrap_or_default().split(',').map(|h| h.trim().to_ascii_lowercase()).collect();
     let want = ["ts", "customer_id", "offer", "channel", "segment", "outcome", "value_cents"];
     let idx: Vec<Option<usize>> = want.iter().map(|w| header.iter().position(|h| h == w)).collect();
     if idx[..6].iter().any(Option::is_none) {
@@ -339,7 +395,8 @@ pub fn interactions_from_csv(text: &str) -> Result<Vec<InteractionRow>, AppError
     let mut errors = Vec::new();
     for (i, line) in lines.enumerate() {
         let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-        let get = |k: usize| idx[k].and_then(|j| cells.get(j)).map(|s| s.trim_matches('"').to_string()).unwrap_or_default();
+        let get =
+            |k: usize| idx[k].and_then(|j| cells.get(j)).map(|s| s.trim_matches('"').to_string()).unwrap_or_default();
         let value = get(6);
         let value_cents = if value.is_empty() {
             None
@@ -352,7 +409,15 @@ pub fn interactions_from_csv(text: &str) -> Result<Vec<InteractionRow>, AppError
                 }
             }
         };
-        rows.push(InteractionRow { ts: get(0), customer_id: get(1), offer: get(2), channel: get(3), segment: get(4), outcome: get(5), value_cents });
+        rows.push(InteractionRow {
+            ts: get(0),
+            customer_id: get(1),
+            offer: get(2),
+            channel: get(3),
+            segment: get(4),
+            outcome: get(5),
+            value_cents,
+        });
     }
     if errors.is_empty() {
         Ok(rows)

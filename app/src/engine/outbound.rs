@@ -74,7 +74,9 @@ pub fn check_url(raw: &str, allow_private: bool) -> Result<url::Url, OutboundErr
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost"),
     };
     if forbidden && !allow_private {
-        return Err(OutboundError::Refused("private, loopback, link-local and metadata addresses are not allowed".into()));
+        return Err(OutboundError::Refused(
+            "private, loopback, link-local and metadata addresses are not allowed".into(),
+        ));
     }
     Ok(url)
 }
@@ -153,7 +155,11 @@ pub fn describe(e: &reqwest::Error) -> String {
     } else {
         "request failed"
     };
-    if root.is_empty() || root.contains("://") { kind.to_string() } else { format!("{kind}: {root}") }
+    if root.is_empty() || root.contains("://") {
+        kind.to_string()
+    } else {
+        format!("{kind}: {root}")
+    }
 }
 
 #[cfg(test)]
@@ -188,7 +194,11 @@ mod tests {
     async fn a_host_name_that_resolves_to_loopback_is_refused_at_connect_time() {
         let client = client(false, Duration::from_secs(5));
         let err = client.get("https://localhost:9/").send().await.unwrap_err();
-        assert!(describe(&err).contains("could not connect") || describe(&err).contains("private"), "{}", describe(&err));
+        assert!(
+            describe(&err).contains("could not connect") || describe(&err).contains("private"),
+            "{}",
+            describe(&err)
+        );
         let chain = format!("{:?}", err);
         assert!(chain.contains("private, loopback or metadata"), "{chain}");
     }

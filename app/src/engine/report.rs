@@ -19,10 +19,17 @@ pub struct Options {
 }
 
 /// Builds the report for a dashboard view of the caller's tenant.
-pub async fn assemble(state: &AppState, tenant_id: &str, tenant_name: &str, req: Request<'_>, opts: &Options) -> Result<Report, AppError> {
+pub async fn assemble(
+    state: &AppState,
+    tenant_id: &str,
+    tenant_name: &str,
+    req: Request<'_>,
+    opts: &Options,
+) -> Result<Report, AppError> {
     let now = state.clock.now_ms();
     let data = sources::load(&state.db, tenant_id, req, now).await?;
-    let segment = data.segment_id.as_ref().and_then(|id| data.segments.iter().find(|s| &s.id == id)).map(|s| s.name.clone());
+    let segment =
+        data.segment_id.as_ref().and_then(|id| data.segments.iter().find(|s| &s.id == id)).map(|s| s.name.clone());
     let mut sections = Vec::new();
     for w in data.widgets {
         sections.push(match (w.table, w.error) {

@@ -33,8 +33,14 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome, in column order.
-    pub const ALL: [Outcome; 6] =
-        [Outcome::Impression, Outcome::Click, Outcome::Conversion, Outcome::Dismiss, Outcome::OptOut, Outcome::Complaint];
+    pub const ALL: [Outcome; 6] = [
+        Outcome::Impression,
+        Outcome::Click,
+        Outcome::Conversion,
+        Outcome::Dismiss,
+        Outcome::OptOut,
+        Outcome::Complaint,
+    ];
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {
@@ -144,7 +150,15 @@ pub fn bucket_value(bucket: i64) -> f64 {
 
 impl RollupBatch {
     /// Adds one interaction.
-    pub fn interaction(&mut self, ts: i64, offer: &str, channel: &str, segment: &str, outcome: Outcome, value_cents: i64) {
+    pub fn interaction(
+        &mut self,
+        ts: i64,
+        offer: &str,
+        channel: &str,
+        segment: &str,
+        outcome: Outcome,
+        value_cents: i64,
+    ) {
         let e = self.interactions.entry((day_of(ts), offer.into(), channel.into(), segment.into())).or_default();
         e[outcome.index()] += 1;
         if outcome == Outcome::Conversion {
@@ -153,7 +167,16 @@ impl RollupBatch {
     }
 
     /// Adds one decision.
-    pub fn decision(&mut self, ts: i64, segment: &str, channel: &str, latency_ms: f64, funnel: [i64; 5], degraded: bool, selected: Option<&str>) {
+    pub fn decision(
+        &mut self,
+        ts: i64,
+        segment: &str,
+        channel: &str,
+        latency_ms: f64,
+        funnel: [i64; 5],
+        degraded: bool,
+        selected: Option<&str>,
+    ) {
         let day = day_of(ts);
         if let Some(offer) = selected {
             *self.selections.entry((day, segment.into(), offer.into())).or_default() += 1;
@@ -252,8 +275,11 @@ impl RollupBatch {
             &rows,
         )
         .await?;
-        let rows: Vec<Vec<Val>> =
-            self.selections.into_iter().map(|((day, s, o), n)| vec![t(), Val::I(day), Val::S(s), Val::S(o), Val::I(n)]).collect();
+        let rows: Vec<Vec<Val>> = self
+            .selections
+            .into_iter()
+            .map(|((day, s, o), n)| vec![t(), Val::I(day), Val::S(s), Val::S(o), Val::I(n)])
+            .collect();
         bulk_insert(
             conn,
             "INSERT INTO rollup_selection_daily (tenant_id, day, segment_id, offer_id, selections)",
@@ -266,7 +292,17 @@ impl RollupBatch {
             .attribution
             .into_iter()
             .map(|((day, m, c, o, s), (n, credit, value))| {
-                vec![t(), Val::I(day), Val::S(m.into()), Val::S(c), Val::S(o), Val::S(s), Val::I(n), Val::F(credit), Val::F(value)]
+                vec![
+                    t(),
+                    Val::I(day),
+                    Val::S(m.into()),
+                    Val::S(c),
+                    Val::S(o),
+                    Val::S(s),
+                    Val::I(n),
+                    Val::F(credit),
+                    Val::F(value),
+                ]
             })
             .collect();
         bulk_insert(

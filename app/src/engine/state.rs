@@ -21,6 +21,8 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     /// The Executive dashboard's narratives, one hour per tenant and filter.
     pub narrative_cache: Arc<super::narrative::Cache>,
+    /// When the last scheduler tick ran (epoch ms, 0 = never), for the Reports banner.
+    pub last_tick: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl AppState {
@@ -33,6 +35,7 @@ impl AppState {
             leptos_options,
             login_limiter: Arc::new(LoginLimiter::default()),
             narrative_cache: Arc::new(super::narrative::Cache::default()),
+            last_tick: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         }
     }
 }

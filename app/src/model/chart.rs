@@ -134,7 +134,12 @@ pub fn render_svg(table: &Table, chart: &Chart) -> String {
         r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" aria-label="{title}" font-family="Helvetica, Arial, sans-serif" font-size="11"><title>{title}</title>"#
     );
     if table.rows.is_empty() {
-        let _ = write!(s, r##"<text x="{}" y="{}" text-anchor="middle" fill="#6b7687">No data for this period</text></svg>"##, W / 2.0, H / 2.0);
+        let _ = write!(
+            s,
+            r##"<text x="{}" y="{}" text-anchor="middle" fill="#6b7687">No data for this period</text></svg>"##,
+            W / 2.0,
+            H / 2.0
+        );
         return s;
     }
     match chart.kind {
@@ -199,8 +204,14 @@ fn x_labels(s: &mut String, cats: &[String], xs: &[f64]) {
     let step = cats.len().div_ceil(10).max(1);
     for (i, (c, x)) in cats.iter().zip(xs).enumerate() {
         if i % step == 0 || i + 1 == cats.len() && cats.len() <= 10 {
-            let label = if c.len() == 10 && c.as_bytes().get(4) == Some(&b'-') { c[5..].to_string() } else { truncate(c, 12) };
-            let _ = write!(s, r##"<text x="{x:.1}" y="{}" text-anchor="middle" fill="#6b7687">{}</text>"##, H - BOTTOM + 16.0, xml_escape(&label));
+            let label =
+                if c.len() == 10 && c.as_bytes().get(4) == Some(&b'-') { c[5..].to_string() } else { truncate(c, 12) };
+            let _ = write!(
+                s,
+                r##"<text x="{x:.1}" y="{}" text-anchor="middle" fill="#6b7687">{}</text>"##,
+                H - BOTTOM + 16.0,
+                xml_escape(&label)
+            );
         }
     }
 }
@@ -214,12 +225,18 @@ fn line(s: &mut String, table: &Table, chart: &Chart) {
     y_axis(s, max, &unit);
     let n = cats.len();
     let plot_w = W - LEFT - RIGHT;
-    let xs: Vec<f64> = (0..n).map(|i| if n == 1 { LEFT + plot_w / 2.0 } else { LEFT + plot_w * i as f64 / (n - 1) as f64 }).collect();
+    let xs: Vec<f64> =
+        (0..n).map(|i| if n == 1 { LEFT + plot_w / 2.0 } else { LEFT + plot_w * i as f64 / (n - 1) as f64 }).collect();
     let y_of = |v: f64| TOP + (H - TOP - BOTTOM) * (1.0 - v / max);
     for (si, vals) in series.iter().enumerate() {
         let color = PALETTE[si % PALETTE.len()];
-        let pts: Vec<String> = vals.iter().zip(&xs).filter_map(|(v, x)| v.map(|v| format!("{x:.1},{:.1}", y_of(v)))).collect();
-        let _ = write!(s, r#"<polyline fill="none" stroke="{color}" stroke-width="2" stroke-linejoin="round" points="{}"/>"#, pts.join(" "));
+        let pts: Vec<String> =
+            vals.iter().zip(&xs).filter_map(|(v, x)| v.map(|v| format!("{x:.1},{:.1}", y_of(v)))).collect();
+        let _ = write!(
+            s,
+            r#"<polyline fill="none" stroke="{color}" stroke-width="2" stroke-linejoin="round" points="{}"/>"#,
+            pts.join(" ")
+        );
         let label = label_of(table, &chart.series[si]);
         for ((v, x), c) in vals.iter().zip(&xs).zip(&cats) {
             if let Some(v) = v {
@@ -307,12 +324,25 @@ fn heatmap(s: &mut String, table: &Table, chart: &Chart) {
         s,
         r##"<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f1f3f6"/><line x1="0" y1="0" x2="0" y2="6" stroke="#c9ced6" stroke-width="2"/></pattern></defs>"##
     );
-    let _ = write!(s, r##"<text x="{label_w}" y="14" fill="#4a5566">{}</text>"##, xml_escape(&format!("{} ({unit}); hatched: too few impressions", label_of(table, &vkey))));
+    let _ = write!(
+        s,
+        r##"<text x="{label_w}" y="14" fill="#4a5566">{}</text>"##,
+        xml_escape(&format!("{} ({unit}); hatched: too few impressions", label_of(table, &vkey)))
+    );
     for (yi, y) in ys.iter().enumerate() {
-        let _ = write!(s, r##"<text x="{}" y="{:.1}" text-anchor="end" fill="#4a5566">{}</text>"##, label_w - 6.0, TOP + ch * (yi as f64 + 0.5) + 4.0, xml_escape(&truncate(y, 18)));
+        let _ = write!(
+            s,
+            r##"<text x="{}" y="{:.1}" text-anchor="end" fill="#4a5566">{}</text>"##,
+            label_w - 6.0,
+            TOP + ch * (yi as f64 + 0.5) + 4.0,
+            xml_escape(&truncate(y, 18))
+        );
     }
     for (i, v) in vals.iter().enumerate() {
-        let (Some(xi), Some(yi)) = (xs.iter().position(|x| *x == xs_all[i]), ys.iter().position(|y| *y == ys_all[i])) else { continue };
+        let (Some(xi), Some(yi)) = (xs.iter().position(|x| *x == xs_all[i]), ys.iter().position(|y| *y == ys_all[i]))
+        else {
+            continue;
+        };
         let (x, y) = (label_w + cw * xi as f64, TOP + ch * yi as f64);
         let fill = match v {
             Some(v) => {
@@ -339,7 +369,11 @@ fn heatmap(s: &mut String, table: &Table, chart: &Chart) {
     for (xi, x) in xs.iter().enumerate() {
         let cx = label_w + cw * (xi as f64 + 0.5);
         let cy = TOP + ch * ys.len() as f64 + 12.0;
-        let _ = write!(s, r##"<text x="{cx:.1}" y="{cy:.1}" text-anchor="end" transform="rotate(-30 {cx:.1} {cy:.1})" fill="#4a5566">{}</text>"##, xml_escape(&truncate(x, 14)));
+        let _ = write!(
+            s,
+            r##"<text x="{cx:.1}" y="{cy:.1}" text-anchor="end" transform="rotate(-30 {cx:.1} {cy:.1})" fill="#4a5566">{}</text>"##,
+            xml_escape(&truncate(x, 14))
+        );
     }
 }
 
@@ -380,7 +414,9 @@ fn funnel(s: &mut String, table: &Table, chart: &Chart) {
 pub fn sparkline_svg(values: &[f64], color: &str) -> String {
     let (w, h) = (120.0, 28.0);
     if values.len() < 2 {
-        return format!(r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" aria-hidden="true"></svg>"#);
+        return format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" aria-hidden="true"></svg>"#
+        );
     }
     let min = values.iter().cloned().fold(f64::INFINITY, f64::min);
     let max = values.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
@@ -388,7 +424,9 @@ pub fn sparkline_svg(values: &[f64], color: &str) -> String {
     let pts: Vec<String> = values
         .iter()
         .enumerate()
-        .map(|(i, v)| format!("{:.1},{:.1}", w * i as f64 / (values.len() - 1) as f64, 2.0 + (h - 4.0) * (1.0 - (v - min) / span)))
+        .map(|(i, v)| {
+            format!("{:.1},{:.1}", w * i as f64 / (values.len() - 1) as f64, 2.0 + (h - 4.0) * (1.0 - (v - min) / span))
+        })
         .collect();
     format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" class="sparkline" viewBox="0 0 {w} {h}" width="{w}" height="{h}" aria-hidden="true"><polyline fill="none" stroke="{color}" stroke-width="1.6" points="{}"/></svg>"#,
@@ -407,7 +445,11 @@ mod tests {
     use crate::model::table::{Cell, Column};
 
     fn table() -> Table {
-        let mut t = Table::new("t", "Revenue <trend>", vec![Column::new("day", "Day", ColumnKind::Date), Column::new("revenue", "Revenue", ColumnKind::Money)]);
+        let mut t = Table::new(
+            "t",
+            "Revenue <trend>",
+            vec![Column::new("day", "Day", ColumnKind::Date), Column::new("revenue", "Revenue", ColumnKind::Money)],
+        );
         t.push(vec![Cell::Text("2026-11-29".into()), Cell::Num(10.0)]);
         t.push(vec![Cell::Text("2026-11-30".into()), Cell::Num(30.0)]);
         t

@@ -194,46 +194,46 @@ impl Dashboard {
 }
 
 const EXECUTIVE: &[WidgetSpec] = &[
-                w("kpi_summary", 3, Display::Kpis),
-                w("anomalies", 2, Display::Anomalies),
-                w("segment_offer_heatmap", 1, Display::Chart),
-            ];
+    w("kpi_summary", 3, Display::Kpis),
+    w("anomalies", 2, Display::Anomalies),
+    w("segment_offer_heatmap", 1, Display::Chart),
+];
 const BUSINESS: &[WidgetSpec] = &[
-                w("business_kpis", 3, Display::Kpis),
-                w("daily_trend", 2, Display::Chart),
-                w("funnel", 1, Display::Chart),
-                w("offer_performance", 2, Display::Table),
-                w("channel_effectiveness", 1, Display::Chart),
-                w("revenue_trend", 2, Display::Chart),
-                w("selection_frequency", 1, Display::Chart),
-                w("budget_burn", 3, Display::Chart),
-            ];
+    w("business_kpis", 3, Display::Kpis),
+    w("daily_trend", 2, Display::Chart),
+    w("funnel", 1, Display::Chart),
+    w("offer_performance", 2, Display::Table),
+    w("channel_effectiveness", 1, Display::Chart),
+    w("revenue_trend", 2, Display::Chart),
+    w("selection_frequency", 1, Display::Chart),
+    w("budget_burn", 3, Display::Chart),
+];
 const OPERATIONS: &[WidgetSpec] = &[
-                w("ops_kpis", 3, Display::Kpis),
-                w("latency_distribution", 1, Display::Chart),
-                w("latency_trend", 2, Display::Chart),
-                w("decision_pipeline", 2, Display::Chart),
-                w("breaker_states", 1, Display::Table),
-                w("acceptance_by_offer", 2, Display::Chart),
-                w("dlq_depth", 1, Display::Chart),
-            ];
+    w("ops_kpis", 3, Display::Kpis),
+    w("latency_distribution", 1, Display::Chart),
+    w("latency_trend", 2, Display::Chart),
+    w("decision_pipeline", 2, Display::Chart),
+    w("breaker_states", 1, Display::Table),
+    w("acceptance_by_offer", 2, Display::Chart),
+    w("dlq_depth", 1, Display::Chart),
+];
 const MODEL_HEALTH: &[WidgetSpec] = &[
-                w("model_auc_trend", 2, Display::Chart),
-                w("model_auc_summary", 1, Display::Table),
-                w("model_drift", 1, Display::Table),
-                w("feature_importance", 2, Display::Chart),
-                w("experiments", 3, Display::Table),
-            ];
+    w("model_auc_trend", 2, Display::Chart),
+    w("model_auc_summary", 1, Display::Table),
+    w("model_drift", 1, Display::Table),
+    w("feature_importance", 2, Display::Chart),
+    w("experiments", 3, Display::Table),
+];
 const DATA_HEALTH: &[WidgetSpec] = &[
-                w("data_health_kpis", 3, Display::Kpis),
-                w("connector_status", 1, Display::Table),
-                w("pipeline_runs", 2, Display::Table),
-            ];
+    w("data_health_kpis", 3, Display::Kpis),
+    w("connector_status", 1, Display::Table),
+    w("pipeline_runs", 2, Display::Table),
+];
 const ATTRIBUTION: &[WidgetSpec] = &[
-                w("attribution_by_channel", 2, Display::Chart),
-                w("attribution_by_offer", 1, Display::Table),
-                w("attribution_comparison", 3, Display::Chart),
-            ];
+    w("attribution_by_channel", 2, Display::Chart),
+    w("attribution_by_offer", 1, Display::Table),
+    w("attribution_comparison", 3, Display::Chart),
+];
 
 /// One widget's data or its own error (one failing widget never blanks the page).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,10 +7,13 @@ mod dashboard;
 mod error;
 mod identity;
 pub mod report;
+pub mod reports;
 pub mod table;
 
 pub use chart::{Chart, ChartKind};
-pub use dashboard::{Dashboard, DashboardData, Display, Period, SegmentOption, WidgetData, WidgetSpec, ATTRIBUTION_MODELS};
+pub use dashboard::{
+    Dashboard, DashboardData, Display, Period, SegmentOption, WidgetData, WidgetSpec, ATTRIBUTION_MODELS,
+};
 pub use error::{AppError, ErrorCode, FieldError};
 pub use identity::{Me, Role, TenantView};
 pub use report::{KpiLine, Narrative, Report, SectionNarrative};

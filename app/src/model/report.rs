@@ -47,7 +47,10 @@ impl Narrative {
                 self.fallback_reason.as_deref().unwrap_or("unknown reason")
             ),
             ("builtin", false) => "Written by the built-in narrator from the numbers in this report.".into(),
-            (p, false) => format!("Written by {p}{} from the numbers in this report.", self.model.as_ref().map(|m| format!(" ({m})")).unwrap_or_default()),
+            (p, false) => format!(
+                "Written by {p}{} from the numbers in this report.",
+                self.model.as_ref().map(|m| format!(" ({m})")).unwrap_or_default()
+            ),
         }
     }
 }

@@ -147,7 +147,15 @@ pub struct Table {
 impl Table {
     /// An empty table with columns.
     pub fn new(source: &str, title: &str, columns: Vec<Column>) -> Self {
-        Table { source: source.into(), title: title.into(), columns, rows: Vec::new(), chart: None, note: None, sparklines: Vec::new() }
+        Table {
+            source: source.into(),
+            title: title.into(),
+            columns,
+            rows: Vec::new(),
+            chart: None,
+            note: None,
+            sparklines: Vec::new(),
+        }
     }
 
     /// The index of a column key.
@@ -178,7 +186,11 @@ pub fn format_cell(cell: &Cell, kind: ColumnKind) -> String {
         (Cell::Int(i), _) => group_thousands(*i as f64, 0),
         (c, ColumnKind::Number) => {
             let v = c.as_f64().unwrap_or_default();
-            if v.abs() < 10.0 { format!("{v:.3}") } else { group_thousands(v, 1) }
+            if v.abs() < 10.0 {
+                format!("{v:.3}")
+            } else {
+                group_thousands(v, 1)
+            }
         }
         (c, _) => group_thousands(c.as_f64().unwrap_or_default(), 0),
     }

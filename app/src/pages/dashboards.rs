@@ -3,6 +3,7 @@
 
 use crate::api::dashboards::get_dashboard;
 use crate::components::export_menu::{ExportMenu, ExportView};
+use crate::components::save_report::{SaveReport, SaveView};
 use crate::components::widgets::Widget;
 use crate::model::{Dashboard, DashboardData, Period};
 use leptos::prelude::*;
@@ -13,7 +14,8 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 pub const REFRESH_SECS: u64 = 30;
 
 /// The fallback text of the narrative card (PRODUCT §3).
-pub const NARRATIVE_UNAVAILABLE: &str = "Narrative is unavailable right now — see the KPI cards below for the raw numbers";
+pub const NARRATIVE_UNAVAILABLE: &str =
+    "Narrative is unavailable right now — see the KPI cards below for the raw numbers";
 
 /// The filters of a dashboard view, as in the URL query.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -60,7 +62,12 @@ pub fn DashboardPage() -> impl IntoView {
     let query = use_query_map();
     let key = Memo::new(move |_| params.with(|p| p.get("key").unwrap_or_default()));
     let filters = Memo::new(move |_| {
-        query.with(|q| Filters { period: q.get("period"), segment: q.get("segmentId"), group_by: q.get("groupBy"), model: q.get("model") })
+        query.with(|q| Filters {
+            period: q.get("period"),
+            segment: q.get("segmentId"),
+            group_by: q.get("groupBy"),
+            model: q.get("model"),
+        })
     });
     let tick = RwSignal::new(0u64);
     Effect::new(move |_| {
@@ -109,6 +116,29 @@ fn Header(
         data.get().and_then(|r| r.ok()).map(|d| format!("{} to {} ({})", d.from, d.to, d.timezone)).unwrap_or_default()
     };
     let segments = move || data.get().and_then(|r| r.ok()).map(|d| d.segments).unwrap_or_default();
+    let me = use_context::<crate::components::shell::CurrentUser>();
+    let can_save = move || {
+        me.and_then(|m| m.0.get())
+            .and_then(|r| r.ok())
+            .flatten()
+            .is_some_and(|m| m.role.allows(crate::model::Role::Editor))
+    };
+    let save_view = Signal::derive(move || {
+        let f = filters.get();
+        let mut params = Vec::new();
+        if let Some(g) = f.group_by.clone() {
+            params.push(("groupBy".to_string(), g));
+        }
+        if let Some(m) = f.model.clone() {
+            params.push(("model".to_string(), m));
+        }
+        SaveView {
+            dashboard,
+            period: f.period.as_deref().and_then(Period::parse).unwrap_or_default(),
+            segment_id: f.segment,
+            params,
+        }
+    });
     let export_view = Signal::derive(move || {
         let f = filters.get();
         let mut params = Vec::new();
@@ -190,6 +220,7 @@ fn Header(
                 })}
                 <div class="header-actions" data-testid="header-actions">
                     <ExportMenu view=export_view/>
+                    {move || can_save().then(|| view! { <SaveReport view=save_view/> })}
                 </div>
             </div>
         </div>
@@ -198,7 +229,8 @@ fn Header(
 
 #[component]
 fn NarrativeCard(filters: Memo<Filters>) -> impl IntoView {
-    let summary = Resource::new(move || filters.get(), |f| crate::api::dashboards::executive_narrative(f.period, f.segment));
+    let summary =
+        Resource::new(move || filters.get(), |f| crate::api::dashboards::executive_narrative(f.period, f.segment));
     view! {
         <section class="card narrative" data-testid="narrative" style="margin-bottom:16px">
             <h2>"Executive summary"</h2>
@@ -218,14 +250,9 @@ fn NarrativeCard(filters: Memo<Filters>) -> impl IntoView {
     }
 }
 
-
 #[component]
 fn Widgets(data: DashboardData) -> impl IntoView {
     let specs = data.dashboard.widgets();
-    let items = specs
-        .iter()
-        .zip(data.widgets)
-        .map(|(spec, w)| view! { <Widget spec=*spec data=w/> })
-        .collect_view();
+    let items = specs.iter().zip(data.widgets).map(|(spec, w)| view! { <Widget spec=*spec data=w/> }).collect_view();
     view! { <div class="dash-grid" data-generated-at=data.generated_at>{items}</div> }
 }

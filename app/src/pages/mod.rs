@@ -2,6 +2,8 @@
 
 pub mod dashboards;
 pub mod login;
+pub mod notifications;
+pub mod reports;
 pub mod settings;
 
 use leptos::prelude::*;

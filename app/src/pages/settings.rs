@@ -3,28 +3,13 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// `/settings/reports`.
-#[component]
-pub fn ReportsPage() -> impl IntoView {
-    view! {
-        <Title text="Reports"/>
-        <div class="page-header">
-            <div>
-                <h1>"Reports"</h1>
-                <p class="muted">"Saved reports, their schedules and runs."</p>
-            </div>
-        </div>
-        <div class="card empty">
-            <p>"No reports yet. Open a dashboard and choose Save as Report."</p>
-        </div>
-    }
-}
-
 /// `/settings/integrations`: notification destinations and the AI provider.
 #[component]
 pub fn IntegrationsPage() -> impl IntoView {
     let me = use_context::<crate::components::shell::CurrentUser>();
-    let is_admin = move || me.and_then(|m| m.0.get()).and_then(|r| r.ok()).flatten().is_some_and(|m| m.role == crate::model::Role::Admin);
+    let is_admin = move || {
+        me.and_then(|m| m.0.get()).and_then(|r| r.ok()).flatten().is_some_and(|m| m.role == crate::model::Role::Admin)
+    };
     view! {
         <Title text="Integrations"/>
         <div class="page-header">
@@ -34,10 +19,9 @@ pub fn IntegrationsPage() -> impl IntoView {
             </div>
         </div>
         <div class="stack">
-            <section class="card">
-                <h2>"Notifications"</h2>
-                <p class="muted">"No notification destinations yet."</p>
-            </section>
+            <Transition fallback=|| ()>
+                {move || view! { <crate::pages::notifications::Notifications admin=is_admin()/> }}
+            </Transition>
             <Transition fallback=|| ()>
                 {move || if is_admin() { view! { <AiProviderCard/> }.into_any() } else {
                     view! { <section class="card"><h2>"AI provider"</h2><p class="muted">"Only admins can see and change the AI provider."</p></section> }.into_any()
@@ -65,7 +49,11 @@ fn AiProviderCard() -> impl IntoView {
             form.set(f);
         }
     });
-    let field = move |label: &'static str, testid: &'static str, get: fn(&AiForm) -> String, set: fn(&mut AiForm, String), kind: &'static str| {
+    let field = move |label: &'static str,
+                      testid: &'static str,
+                      get: fn(&AiForm) -> String,
+                      set: fn(&mut AiForm, String),
+                      kind: &'static str| {
         view! {
             <label>
                 {label}

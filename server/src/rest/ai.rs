@@ -14,7 +14,11 @@ pub async fn get(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<AiProv
 }
 
 /// Replaces the settings.
-pub async fn put(State(s): State<AppState>, Auth(p): Auth, Body(b): Body<AiProviderView>) -> Result<Json<AiProviderView>, AppError> {
+pub async fn put(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Body(b): Body<AiProviderView>,
+) -> Result<Json<AiProviderView>, AppError> {
     p.require(Role::Admin)?;
     Ok(Json(ai_settings::put(&s, &p.tenant_id, &p.actor, b).await?))
 }

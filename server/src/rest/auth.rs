@@ -20,9 +20,8 @@ pub struct LoginBody {
 /// Signs in; sets the session cookie and answers the user.
 pub async fn login(State(state): State<AppState>, Body(body): Body<LoginBody>) -> Result<Response, AppError> {
     let session = engine_auth::login(&state, &body.email, &body.password).await?;
-    let principal = engine_auth::principal_from_session(&state, &session.token)
-        .await?
-        .ok_or_else(AppError::internal)?;
+    let principal =
+        engine_auth::principal_from_session(&state, &session.token).await?.ok_or_else(AppError::internal)?;
     let cookie = engine_auth::session_cookie(&session.token, session.max_age_secs, state.config.secure_cookies);
     Ok(([(header::SET_COOKIE, cookie)], Json(principal.me())).into_response())
 }

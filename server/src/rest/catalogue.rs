@@ -34,7 +34,11 @@ pub async fn list_segments(State(s): State<AppState>, Auth(p): Auth) -> Result<J
 }
 
 /// One segment of the caller's tenant; another tenant's id is 404.
-pub async fn get_segment(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+pub async fn get_segment(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
     let items = repo::list_segments(&s.db, &p.tenant_id).await?;
     items.iter().find(|x| x.id == id).map(|x| Json(segment_json(x))).ok_or_else(|| AppError::not_found("segment"))
 }

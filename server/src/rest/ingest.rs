@@ -12,7 +12,11 @@ use axum::Json;
 use serde_json::{json, Value};
 
 /// Ingests interactions.
-pub async fn interactions(State(s): State<AppState>, Auth(p): Auth, body: Bytes) -> Result<(StatusCode, Json<Value>), AppError> {
+pub async fn interactions(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), AppError> {
     p.require(Role::Editor)?;
     let rows = ingest::parse_rows(&body)?;
     let n = ingest::interactions(&s.db, &p.tenant_id, rows, s.clock.now_ms()).await?;
@@ -21,7 +25,11 @@ pub async fn interactions(State(s): State<AppState>, Auth(p): Auth, body: Bytes)
 }
 
 /// Ingests decisions.
-pub async fn decisions(State(s): State<AppState>, Auth(p): Auth, body: Bytes) -> Result<(StatusCode, Json<Value>), AppError> {
+pub async fn decisions(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), AppError> {
     p.require(Role::Editor)?;
     let rows = ingest::parse_rows(&body)?;
     let n = ingest::decisions(&s.db, &p.tenant_id, rows, s.clock.now_ms()).await?;

@@ -4,11 +4,14 @@
 pub mod ai;
 pub mod auth;
 pub mod catalogue;
+pub mod cron;
 pub mod dashboards;
+pub mod destinations;
 pub mod extract;
 pub mod ingest;
 pub mod ops;
 pub mod reports;
+pub mod templates;
 
 use app::engine::AppState;
 use axum::routing::{get, post};
@@ -30,10 +33,31 @@ pub fn router() -> Router<AppState> {
         .route("/reports/preview", post(reports::preview))
         .route("/ai/provider", get(ai::get).put(ai::put))
         .route("/ai/provider/test", post(ai::test))
+        .route("/notifications/destinations", get(destinations::list).post(destinations::create))
+        .route(
+            "/notifications/destinations/{id}",
+            get(destinations::get).patch(destinations::update).delete(destinations::delete),
+        )
+        .route("/notifications/destinations/{id}/test", post(destinations::test))
+        .route("/reports/templates", get(templates::list).post(templates::create))
+        .route("/reports/templates/{id}", get(templates::get).patch(templates::update).delete(templates::delete))
+        .route("/reports/templates/{id}/run-now", post(templates::run_now))
+        .route("/reports/schedules", get(templates::list_schedules).post(templates::create_schedule))
+        .route("/reports/schedules/preview", get(templates::preview))
+        .route(
+            "/reports/schedules/{id}",
+            get(templates::get_schedule).patch(templates::update_schedule).delete(templates::delete_schedule),
+        )
+        .route("/reports/runs", get(templates::list_runs))
+        .route("/reports/runs/{id}", get(templates::get_run))
+        .route("/reports/runs/{id}/artifacts/{format}", get(templates::artifact))
         .fallback(extract::not_found)
 }
 
 /// `/healthz` and `/metrics`.
 pub fn ops_router() -> Router<AppState> {
-    Router::new().route("/healthz", get(ops::healthz)).route("/metrics", get(ops::metrics))
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .route("/api/cron/tick", post(cron::tick))
 }

@@ -6,9 +6,9 @@ use app::engine::report::{self, Options};
 use app::engine::sources::Request;
 use app::engine::AppState;
 use app::model::AppError;
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::extract::State;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -34,10 +34,20 @@ fn yes() -> bool {
 }
 
 /// Renders the artifact and answers it as a download.
-pub async fn preview(State(s): State<AppState>, Auth(p): Auth, Body(b): Body<PreviewBody>) -> Result<Response, AppError> {
-    let format = ReportFormat::parse(&b.format)
-        .ok_or_else(|| AppError::invalid("format", format!("unknown format '{}': expected pdf, csv, md or html", b.format)))?;
-    let req = Request { key: &b.dashboard, period: b.period.as_deref(), segment_id: b.segment_id.as_deref(), params: b.params };
+pub async fn preview(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Body(b): Body<PreviewBody>,
+) -> Result<Response, AppError> {
+    let format = ReportFormat::parse(&b.format).ok_or_else(|| {
+        AppError::invalid("format", format!("unknown format '{}': expected pdf, csv, md or html", b.format))
+    })?;
+    let req = Request {
+        key: &b.dashboard,
+        period: b.period.as_deref(),
+        segment_id: b.segment_id.as_deref(),
+        params: b.params,
+    };
     let opts = Options { narrative: b.narrative && format != ReportFormat::Csv, ..Options::default() };
     let report = report::assemble(&s, &p.tenant_id, &p.tenant_name, req, &opts).await?;
     let started = std::time::Instant::now();

@@ -56,6 +56,9 @@ impl TestApp {
         let mut map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         map.insert("DATABASE_URL".into(), url);
         map.entry("NARRATE_SCHEDULER".into()).or_insert_with(|| "external".into());
+        // Tests talk to local servers; SSRF tests set this to 0 explicitly.
+        map.entry("NARRATE_ALLOW_PRIVATE_DESTINATIONS".into()).or_insert_with(|| "1".into());
+        map.entry("NARRATE_SECRET_KEY".into()).or_insert_with(|| "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into());
         let config = Config::from_lookup(|k| map.get(k).cloned()).expect("config");
         let state = server::build_state(config, Clock::manual(NOW)).await.expect("state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -22,7 +22,13 @@ pub(super) const NOT_CONFIGURED: &str = "email is not configured: set NARRATE_SM
 const MIN_UPLOAD_BYTES_PER_SEC: usize = 256 * 1024;
 
 /// One attempt: build the message, connect, send.
-pub(super) async fn send(from: &str, to: &[String], reply_to: Option<&str>, input: &DeliveryInput, settings: &Settings) -> Reply {
+pub(super) async fn send(
+    from: &str,
+    to: &[String],
+    reply_to: Option<&str>,
+    input: &DeliveryInput,
+    settings: &Settings,
+) -> Reply {
     let Some(smtp_url) = settings.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) else {
         return Reply::fail(NOT_CONFIGURED);
     };
@@ -38,7 +44,10 @@ pub(super) async fn send(from: &str, to: &[String], reply_to: Option<&str>, inpu
     let attached: usize = if attach { input.artifacts.iter().map(|a| a.bytes.len()).sum() } else { 0 };
     let limit = settings.attempt_timeout + Duration::from_secs((attached / MIN_UPLOAD_BYTES_PER_SEC) as u64);
     match tokio::time::timeout(limit, mailer.send(message)).await {
-        Ok(Ok(response)) => Reply { attempt: Attempt::Delivered { response_id: queue_id(&response_text(&response)) }, http_status: None },
+        Ok(Ok(response)) => Reply {
+            attempt: Attempt::Delivered { response_id: queue_id(&response_text(&response)) },
+            http_status: None,
+        },
         Ok(Err(e)) => failure(&e),
         Err(_) => Reply::retry("SMTP timed out"),
     }
@@ -92,7 +101,13 @@ pub(super) fn queue_id(reply: &str) -> Option<String> {
 }
 
 /// The whole message.
-pub(super) fn build(from: &str, to: &[String], reply_to: Option<&str>, input: &DeliveryInput, settings: &Settings) -> Result<Message, String> {
+pub(super) fn build(
+    from: &str,
+    to: &[String],
+    reply_to: Option<&str>,
+    input: &DeliveryInput,
+    settings: &Settings,
+) -> Result<Message, String> {
     let sender = mailbox(from, "sender")?;
     if to.iter().all(|t| t.trim().is_empty()) {
         return Err("the email destination has no recipients".into());
@@ -120,7 +135,9 @@ pub(super) fn build(from: &str, to: &[String], reply_to: Option<&str>, input: &D
 
 /// An address parsed by lettre; the error names the role and the address.
 fn mailbox(addr: &str, role: &str) -> Result<Mailbox, String> {
-    addr.trim().parse::<Mailbox>().map_err(|_| format!("the {role} address \"{}\" is not valid", text::truncate(addr.trim(), 100)))
+    addr.trim()
+        .parse::<Mailbox>()
+        .map_err(|_| format!("the {role} address \"{}\" is not valid", text::truncate(addr.trim(), 100)))
 }
 
 /// "<template name> — <YYYY-MM-DD>".
@@ -160,7 +177,8 @@ pub(super) fn plain(input: &DeliveryInput, attach: bool, settings: &Settings) ->
         return out;
     }
     if attach {
-        let names: Vec<String> = input.artifacts.iter().map(|a| format!("{} ({})", a.filename, text::human_size(a.bytes.len()))).collect();
+        let names: Vec<String> =
+            input.artifacts.iter().map(|a| format!("{} ({})", a.filename, text::human_size(a.bytes.len()))).collect();
         out.push_str(&format!("\nAttached: {}.\n", names.join(", ")));
     } else {
         out.push_str(&format!("\n{}\n", too_large(settings)));
@@ -192,7 +210,11 @@ pub(super) fn html(input: &DeliveryInput, attach: bool, settings: &Settings) -> 
         out.push_str(&format!("<p>{}</p>\n<ul>\n", e(&too_large(settings))));
         for a in &input.artifacts {
             let link = e(&a.download_url);
-            out.push_str(&format!("<li><a href=\"{link}\">{}</a> ({}): {link}</li>\n", e(&a.filename), text::human_size(a.bytes.len())));
+            out.push_str(&format!(
+                "<li><a href=\"{link}\">{}</a> ({}): {link}</li>\n",
+                e(&a.filename),
+                text::human_size(a.bytes.len())
+            ));
         }
         out.push_str("</ul>\n");
     }

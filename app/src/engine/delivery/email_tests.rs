@@ -103,9 +103,20 @@ fn settings_for(server: &Smtp) -> Settings {
 /// The sample run with non-ASCII, HTML-hostile text and all four formats.
 fn rich_input() -> DeliveryInput {
     let mut input = sample_input();
-    input.narrative.as_mut().unwrap().executive_summary = "Revenue rose 12 % — “strong” week for <Search & Social>.".into();
-    input.artifacts.push(artifact("md", "weekly-revenue-2026-11-30.md", "text/markdown; charset=utf-8", b"# Weekly revenue\n\n- up 12 %\n".to_vec()));
-    input.artifacts.push(artifact("html", "weekly-revenue-2026-11-30.html", "text/html; charset=utf-8", b"<h1>Weekly revenue</h1>\n".to_vec()));
+    input.narrative.as_mut().unwrap().executive_summary =
+        "Revenue rose 12 % — “strong” week for <Search & Social>.".into();
+    input.artifacts.push(artifact(
+        "md",
+        "weekly-revenue-2026-11-30.md",
+        "text/markdown; charset=utf-8",
+        b"# Weekly revenue\n\n- up 12 %\n".to_vec(),
+    ));
+    input.artifacts.push(artifact(
+        "html",
+        "weekly-revenue-2026-11-30.html",
+        "text/html; charset=utf-8",
+        b"<h1>Weekly revenue</h1>\n".to_vec(),
+    ));
     input
 }
 
@@ -200,7 +211,8 @@ async fn a_transient_smtp_rejection_is_retried() {
 #[tokio::test]
 async fn an_invalid_address_fails_before_connecting() {
     let server = smtp_server(RCPT_OK).await;
-    let dest = Destination::Email { from: "reports@example.com".into(), to: vec!["not an address".into()], reply_to: None };
+    let dest =
+        Destination::Email { from: "reports@example.com".into(), to: vec!["not an address".into()], reply_to: None };
     let (out, _) = run(&dest, &sample_input(), &settings_for(&server)).await;
     assert_eq!((out.status, out.attempts), (DeliveryStatus::Failed, 1));
     assert_eq!(out.error.as_deref(), Some("the recipient address \"not an address\" is not valid"));

@@ -9,7 +9,8 @@ use super::{text, Attempt, Reply, Settings};
 use crate::engine::outbound;
 
 /// Response headers that carry a provider's id for the message, in order of preference.
-const ID_HEADERS: [&str; 5] = ["x-request-id", "x-slack-req-id", "x-ms-workflow-run-id", "x-ms-request-id", "request-id"];
+const ID_HEADERS: [&str; 5] =
+    ["x-request-id", "x-slack-req-id", "x-ms-workflow-run-id", "x-ms-request-id", "request-id"];
 
 /// What came back from one POST.
 #[derive(Debug)]
@@ -51,7 +52,12 @@ pub(super) fn target(raw: &str, settings: &Settings) -> Result<url::Url, Reply> 
 }
 
 /// POSTs `body` with `headers`; `Err` is a short transport error (never the URL).
-pub(super) async fn post(client: &reqwest::Client, url: url::Url, headers: HeaderMap, body: Vec<u8>) -> Result<Answer, String> {
+pub(super) async fn post(
+    client: &reqwest::Client,
+    url: url::Url,
+    headers: HeaderMap,
+    body: Vec<u8>,
+) -> Result<Answer, String> {
     let resp = client.post(url).headers(headers).body(body).send().await.map_err(|e| outbound::describe(&e))?;
     let status = resp.status().as_u16();
     let retry_after = resp
@@ -75,7 +81,9 @@ pub(super) fn reply(result: Result<Answer, String>, accept_202: bool) -> Reply {
         Err(error) => return Reply::retry(error),
     };
     let attempt = match retry::classify(answer.status) {
-        Class::Success if accept_202 && answer.status == 202 => Attempt::Accepted { response_id: answer.response_id.clone() },
+        Class::Success if accept_202 && answer.status == 202 => {
+            Attempt::Accepted { response_id: answer.response_id.clone() }
+        }
         Class::Success => Attempt::Delivered { response_id: answer.response_id.clone() },
         Class::Retry => Attempt::Retry { error: answer.error(), retry_after: answer.retry_after },
         Class::Fail => Attempt::Fail { error: answer.error() },
@@ -112,9 +120,18 @@ mod tests {
         assert_eq!(reply(answer(200, "ok"), false).attempt, Attempt::Delivered { response_id: Some("r-1".into()) });
         assert_eq!(reply(answer(202, ""), true).attempt, Attempt::Accepted { response_id: Some("r-1".into()) });
         assert_eq!(reply(answer(202, ""), false).attempt, Attempt::Delivered { response_id: Some("r-1".into()) });
-        assert_eq!(reply(answer(503, "busy"), false).attempt, Attempt::Retry { error: "HTTP 503: busy".into(), retry_after: None });
-        assert_eq!(reply(answer(404, "no_service"), false).attempt, Attempt::Fail { error: "HTTP 404: no_service".into() });
-        assert_eq!(reply(answer(302, ""), false).attempt, Attempt::Fail { error: "HTTP 302: redirects are not followed".into() });
+        assert_eq!(
+            reply(answer(503, "busy"), false).attempt,
+            Attempt::Retry { error: "HTTP 503: busy".into(), retry_after: None }
+        );
+        assert_eq!(
+            reply(answer(404, "no_service"), false).attempt,
+            Attempt::Fail { error: "HTTP 404: no_service".into() }
+        );
+        assert_eq!(
+            reply(answer(302, ""), false).attempt,
+            Attempt::Fail { error: "HTTP 302: redirects are not followed".into() }
+        );
         assert_eq!(reply(answer(400, "invalid_payload"), false).http_status, Some(400));
     }
 

@@ -149,7 +149,9 @@ impl Destination {
     fn secrets(&self, settings: &Settings) -> Vec<String> {
         let mut out = Vec::new();
         match self {
-            Destination::Slack { webhook_url } | Destination::Teams { webhook_url } => text::url_secrets(webhook_url, &mut out),
+            Destination::Slack { webhook_url } | Destination::Teams { webhook_url } => {
+                text::url_secrets(webhook_url, &mut out)
+            }
             Destination::Webhook { url, secret, headers } => {
                 text::url_secrets(url, &mut out);
                 if let Some(s) = secret {

@@ -132,7 +132,9 @@ fn finish_with(attempt: Attempt, log: Vec<AttemptRecord>) -> Outcome {
     match attempt {
         Attempt::Delivered { response_id } => finish(DeliveryStatus::Delivered, None, response_id, log),
         Attempt::Accepted { response_id } => finish(DeliveryStatus::Accepted, None, response_id, log),
-        Attempt::Fail { error } | Attempt::Retry { error, .. } => finish(DeliveryStatus::Failed, Some(error), None, log),
+        Attempt::Fail { error } | Attempt::Retry { error, .. } => {
+            finish(DeliveryStatus::Failed, Some(error), None, log)
+        }
     }
 }
 
@@ -155,7 +157,12 @@ fn gave_up(attempts: u32, started: Instant, error: &str, why: Option<&str>) -> S
 }
 
 /// The outcome from the final status and the log.
-fn finish(status: DeliveryStatus, error: Option<String>, response_id: Option<String>, log: Vec<AttemptRecord>) -> Outcome {
+fn finish(
+    status: DeliveryStatus,
+    error: Option<String>,
+    response_id: Option<String>,
+    log: Vec<AttemptRecord>,
+) -> Outcome {
     Outcome { status, attempts: log.len() as u32, error, response_id, attempt_log: log }
 }
 
@@ -190,7 +197,11 @@ mod tests {
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now), Some(Duration::from_secs(30)));
         assert_eq!(parse_retry_after("Wednesday, 21-Oct-15 07:29:00 GMT", now), Some(Duration::from_secs(60)));
         assert_eq!(parse_retry_after("Wed Oct 21 07:28:10 2015", now), Some(Duration::from_secs(10)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now), Some(Duration::ZERO), "a past date means now");
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO),
+            "a past date means now"
+        );
         for bad in ["", "soon", "-1", "1.5"] {
             assert_eq!(parse_retry_after(bad, now), None, "{bad:?}");
         }
@@ -227,10 +238,14 @@ mod tests {
     #[tokio::test]
     async fn a_permanent_failure_stops_at_the_first_attempt() {
         let calls = AtomicU32::new(0);
-        let out = run(&fast(5), |_| {}, |_| {
-            calls.fetch_add(1, Ordering::SeqCst);
-            async { Reply::fail("HTTP 400: invalid_payload") }
-        })
+        let out = run(
+            &fast(5),
+            |_| {},
+            |_| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async { Reply::fail("HTTP 400: invalid_payload") }
+            },
+        )
         .await;
         assert_eq!((out.status, out.attempts, calls.load(Ordering::SeqCst)), (DeliveryStatus::Failed, 1, 1));
         assert_eq!(out.error.as_deref(), Some("HTTP 400: invalid_payload"));
@@ -241,9 +256,16 @@ mod tests {
     async fn a_retry_after_beyond_the_time_limit_ends_the_loop_at_once() {
         let settings = Settings { max_total: Duration::from_secs(2), ..fast(5) };
         let started = Instant::now();
-        let out = run(&settings, |_| {}, |_| async {
-            Reply { attempt: Attempt::Retry { error: "HTTP 429".into(), retry_after: Some(Duration::from_secs(3600)) }, http_status: Some(429) }
-        })
+        let out = run(
+            &settings,
+            |_| {},
+            |_| async {
+                Reply {
+                    attempt: Attempt::Retry { error: "HTTP 429".into(), retry_after: Some(Duration::from_secs(3600)) },
+                    http_status: Some(429),
+                }
+            },
+        )
         .await;
         assert!(started.elapsed() < Duration::from_secs(1), "it must not sleep into a dead budget");
         assert_eq!((out.status, out.attempts), (DeliveryStatus::Failed, 1));
@@ -253,15 +275,22 @@ mod tests {
 
     #[tokio::test]
     async fn accepted_and_delivered_end_the_loop_with_the_response_id() {
-        let out = run(&fast(5), |_| {}, |n| async move {
-            if n == 1 {
-                Reply::retry("timed out")
-            } else {
-                Reply { attempt: Attempt::Accepted { response_id: Some("run-7".into()) }, http_status: Some(202) }
-            }
-        })
+        let out = run(
+            &fast(5),
+            |_| {},
+            |n| async move {
+                if n == 1 {
+                    Reply::retry("timed out")
+                } else {
+                    Reply { attempt: Attempt::Accepted { response_id: Some("run-7".into()) }, http_status: Some(202) }
+                }
+            },
+        )
         .await;
-        assert_eq!((out.status, out.attempts, out.response_id.as_deref()), (DeliveryStatus::Accepted, 2, Some("run-7")));
+        assert_eq!(
+            (out.status, out.attempts, out.response_id.as_deref()),
+            (DeliveryStatus::Accepted, 2, Some("run-7"))
+        );
         assert_eq!(out.attempt_log.iter().map(|r| r.result.as_str()).collect::<Vec<_>>(), vec!["retry", "accepted"]);
         assert_eq!(out.error, None);
     }

@@ -17,7 +17,12 @@ pub(super) const MAX_HEADER_CHARS: usize = 150;
 const MAX_FALLBACK_CHARS: usize = 3000;
 
 /// One attempt: POST the message to the webhook. Slack answers 200 "ok".
-pub(super) async fn send(client: &reqwest::Client, webhook_url: &str, input: &DeliveryInput, settings: &Settings) -> Reply {
+pub(super) async fn send(
+    client: &reqwest::Client,
+    webhook_url: &str,
+    input: &DeliveryInput,
+    settings: &Settings,
+) -> Reply {
     let body = payload(input).to_string().into_bytes();
     http::send_json(client, webhook_url, http::json_headers(), body, settings, false).await
 }
@@ -145,7 +150,8 @@ mod tests {
         assert!(blocks.len() <= MAX_BLOCKS);
         assert!(p["blocks"][0]["text"]["text"].as_str().unwrap().chars().count() <= MAX_HEADER_CHARS);
         let link = format!("<{}|Read the full report>", input.run_url);
-        let sections: Vec<&str> = blocks.iter().filter(|b| b["type"] == "section").map(|b| b["text"]["text"].as_str().unwrap()).collect();
+        let sections: Vec<&str> =
+            blocks.iter().filter(|b| b["type"] == "section").map(|b| b["text"]["text"].as_str().unwrap()).collect();
         assert_eq!(sections.len(), 2);
         for s in sections {
             assert!(s.chars().count() <= MAX_SECTION_CHARS, "{} chars", s.chars().count());
@@ -168,7 +174,8 @@ mod tests {
 
     #[test]
     fn more_than_fifty_blocks_keep_the_button_last() {
-        let blocks: Vec<Value> = (0..60).map(|i| json!({"type": "section", "n": i})).chain([actions("https://x")]).collect();
+        let blocks: Vec<Value> =
+            (0..60).map(|i| json!({"type": "section", "n": i})).chain([actions("https://x")]).collect();
         let capped = cap_blocks(blocks);
         assert_eq!(capped.len(), MAX_BLOCKS);
         assert_eq!(capped.last().unwrap()["type"], "actions");

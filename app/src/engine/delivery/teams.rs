@@ -15,7 +15,12 @@ pub(super) const MAX_BYTES: usize = 28_000;
 const MAX_LINE_CHARS: usize = 256;
 
 /// One attempt: POST the card. 200 is delivered, 202 accepted.
-pub(super) async fn send(client: &reqwest::Client, webhook_url: &str, input: &DeliveryInput, settings: &Settings) -> Reply {
+pub(super) async fn send(
+    client: &reqwest::Client,
+    webhook_url: &str,
+    input: &DeliveryInput,
+    settings: &Settings,
+) -> Reply {
     http::send_json(client, webhook_url, http::json_headers(), payload(input), settings, true).await
 }
 
@@ -84,7 +89,11 @@ fn card(input: &DeliveryInput, digest: &text::Digest, budget: Budget) -> Value {
     let mut cut = summary_cut || shown.iter().any(|(_, c)| *c);
     if !shown.is_empty() {
         body.push(json!({"type": "TextBlock", "text": digest.items_title, "weight": "Bolder", "wrap": true, "spacing": "Medium"}));
-        body.extend(shown.iter().map(|(t, _)| json!({"type": "TextBlock", "text": format!("- {t}"), "wrap": true, "spacing": "Small"})));
+        body.extend(
+            shown
+                .iter()
+                .map(|(t, _)| json!({"type": "TextBlock", "text": format!("- {t}"), "wrap": true, "spacing": "Small"})),
+        );
     }
     let hidden = digest.items.len() - shown.len();
     if hidden > 0 {
@@ -167,10 +176,17 @@ mod tests {
         let band = &card["body"][0];
         assert_eq!((band["type"].as_str(), band["style"].as_str()), (Some("Container"), Some("good")));
         assert_eq!(band["items"][0]["text"], "Weekly revenue");
-        assert_eq!((band["items"][0]["size"].as_str(), band["items"][0]["weight"].as_str()), (Some("Large"), Some("Bolder")));
+        assert_eq!(
+            (band["items"][0]["size"].as_str(), band["items"][0]["weight"].as_str()),
+            (Some("Large"), Some("Bolder"))
+        );
         assert_eq!(band["items"][1]["isSubtle"], true);
         assert_eq!(card["body"][1]["text"], input.narrative.as_ref().unwrap().executive_summary.as_str());
-        assert!(card["body"].as_array().unwrap().iter().any(|b| b["text"].as_str().is_some_and(|t| t.starts_with("- Paid search"))));
+        assert!(card["body"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["text"].as_str().is_some_and(|t| t.starts_with("- Paid search"))));
         assert!(!String::from_utf8(payload(&input)).unwrap().contains("Read the full report"), "nothing was cut");
     }
 

@@ -23,7 +23,9 @@ pub(super) fn artifact(format: &str, filename: &str, media_type: &str, bytes: Ve
         filename: filename.into(),
         media_type: media_type.into(),
         sha256: hex::encode(Sha256::digest(&bytes)),
-        download_url: format!("http://127.0.0.1:9/api/v1/reports/runs/run-1/artifacts/{format}?exp=1900000000&sig=abc123"),
+        download_url: format!(
+            "http://127.0.0.1:9/api/v1/reports/runs/run-1/artifacts/{format}?exp=1900000000&sig=abc123"
+        ),
         bytes: Arc::new(bytes),
     }
 }
@@ -58,8 +60,18 @@ pub(super) fn sample_input() -> DeliveryInput {
             SectionSummary { id: "refunds".into(), title: "Refunds".into(), row_count: 1 },
         ],
         artifacts: vec![
-            artifact("pdf", "weekly-revenue-2026-11-30.pdf", "application/pdf", (0..=255u8).cycle().take(3000).collect()),
-            artifact("csv", "weekly-revenue-2026-11-30.csv", "text/csv", b"channel,revenue\nsearch,1200\nemail,300\n".to_vec()),
+            artifact(
+                "pdf",
+                "weekly-revenue-2026-11-30.pdf",
+                "application/pdf",
+                (0..=255u8).cycle().take(3000).collect(),
+            ),
+            artifact(
+                "csv",
+                "weekly-revenue-2026-11-30.csv",
+                "text/csv",
+                b"channel,revenue\nsearch,1200\nemail,300\n".to_vec(),
+            ),
         ],
         run_url: "https://narrate.example.com/reports/runs/run-1".into(),
         is_test: false,
@@ -79,7 +91,11 @@ pub(super) fn fast() -> Settings {
 }
 
 /// Delivers and collects what `on_attempt` saw.
-pub(super) async fn run(dest: &Destination, input: &DeliveryInput, settings: &Settings) -> (Outcome, Vec<AttemptRecord>) {
+pub(super) async fn run(
+    dest: &Destination,
+    input: &DeliveryInput,
+    settings: &Settings,
+) -> (Outcome, Vec<AttemptRecord>) {
     let mut seen = Vec::new();
     let out = deliver(dest, input, settings, |r| seen.push(r.clone())).await;
     (out, seen)
@@ -127,7 +143,10 @@ async fn slack_posts_block_kit_with_an_open_report_button_and_ok_is_delivered() 
 #[tokio::test]
 async fn a_400_is_not_retried() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(400).set_body_string("invalid_payload")).mount(&server).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_string("invalid_payload"))
+        .mount(&server)
+        .await;
     let (out, seen) = run(&slack(&server), &sample_input(), &fast()).await;
     assert_eq!((out.status, out.attempts), (DeliveryStatus::Failed, 1));
     assert_eq!(out.error.as_deref(), Some("HTTP 400: invalid_payload"));
@@ -138,9 +157,15 @@ async fn a_400_is_not_retried() {
 #[tokio::test]
 async fn slack_404_no_service_fails_at_once() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(404).set_body_string("no_service")).mount(&server).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(404).set_body_string("no_service"))
+        .mount(&server)
+        .await;
     let (out, _) = run(&slack(&server), &sample_input(), &fast()).await;
-    assert_eq!((out.status, out.attempts, out.error.as_deref()), (DeliveryStatus::Failed, 1, Some("HTTP 404: no_service")));
+    assert_eq!(
+        (out.status, out.attempts, out.error.as_deref()),
+        (DeliveryStatus::Failed, 1, Some("HTTP 404: no_service"))
+    );
 }
 
 #[tokio::test]
@@ -163,7 +188,11 @@ async fn a_429_with_retry_after_is_honoured_then_delivered() {
 #[tokio::test]
 async fn a_500_then_200_is_delivered_after_two_attempts() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(500).set_body_string("oops")).up_to_n_times(1).mount(&server).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("oops"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_body_string("ok")).mount(&server).await;
     let (out, seen) = run(&slack(&server), &sample_input(), &fast()).await;
     assert_eq!((out.status, out.attempts, out.error), (DeliveryStatus::Delivered, 2, None));
@@ -175,7 +204,10 @@ async fn a_500_then_200_is_delivered_after_two_attempts() {
 #[tokio::test]
 async fn every_attempt_timing_out_fails_with_a_timeout_error() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3))).mount(&server).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
+        .mount(&server)
+        .await;
     let settings = Settings { attempt_timeout: Duration::from_millis(200), max_attempts: 2, ..fast() };
     let started = Instant::now();
     let (out, seen) = run(&slack(&server), &sample_input(), &settings).await;
@@ -184,13 +216,16 @@ async fn every_attempt_timing_out_fails_with_a_timeout_error() {
     let error = out.error.unwrap();
     assert!(error.starts_with("gave up after 2 attempts in ") && error.contains("timed out"), "{error}");
     assert_eq!(results(&seen), vec!["retry", "failed"]);
-    assert!(seen.iter().all(|r| r.http_status.is_none() && r.error.as_deref().is_some_and(|e| e.contains("timed out"))));
+    assert!(seen
+        .iter()
+        .all(|r| r.http_status.is_none() && r.error.as_deref().is_some_and(|e| e.contains("timed out"))));
     assert_eq!(requests(&server).await.len(), 2);
 }
 
 #[tokio::test]
 async fn a_refused_connection_fails_after_max_attempts() {
-    let dest = Destination::Webhook { url: format!("http://127.0.0.1:{}/hook", unused_port()), secret: None, headers: vec![] };
+    let dest =
+        Destination::Webhook { url: format!("http://127.0.0.1:{}/hook", unused_port()), secret: None, headers: vec![] };
     let (out, seen) = run(&dest, &sample_input(), &fast()).await;
     assert_eq!((out.status, out.attempts), (DeliveryStatus::Failed, 3));
     let error = out.error.unwrap();
@@ -222,8 +257,12 @@ async fn a_redirect_is_not_followed() {
 #[tokio::test]
 async fn teams_202_is_recorded_as_accepted() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(202).insert_header("x-ms-workflow-run-id", "0858")).mount(&server).await;
-    let dest = Destination::Teams { webhook_url: format!("{}/workflows/abc/triggers/manual?sig=teamsSig987", server.uri()) };
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(202).insert_header("x-ms-workflow-run-id", "0858"))
+        .mount(&server)
+        .await;
+    let dest =
+        Destination::Teams { webhook_url: format!("{}/workflows/abc/triggers/manual?sig=teamsSig987", server.uri()) };
     let input = sample_input();
     let (out, seen) = run(&dest, &input, &fast()).await;
     assert_eq!((out.status, out.attempts, out.response_id.as_deref()), (DeliveryStatus::Accepted, 1, Some("0858")));
@@ -248,7 +287,10 @@ async fn teams_200_is_delivered() {
 #[tokio::test]
 async fn webhook_json_carries_the_run_and_inline_artifacts() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(204).insert_header("x-request-id", "req-7")).mount(&server).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204).insert_header("x-request-id", "req-7"))
+        .mount(&server)
+        .await;
     let input = sample_input();
     let dest = Destination::Webhook { url: format!("{}/hook", server.uri()), secret: None, headers: vec![] };
     let (out, _) = run(&dest, &input, &fast()).await;
@@ -258,19 +300,32 @@ async fn webhook_json_carries_the_run_and_inline_artifacts() {
     assert_eq!(req.headers["webhook-id"], input.delivery_id.as_str());
     let v: Value = serde_json::from_slice(&req.body).unwrap();
     for (key, want) in [
-        ("event", "report.run.completed"), ("runId", "run-1"), ("tenantId", "ten-1"), ("templateId", "tpl-1"),
-        ("templateName", "Weekly revenue"), ("scheduleId", "sch-1"), ("status", "succeeded"),
-        ("period", input.period.as_str()), ("generatedAt", "2026-11-30T08:00:00Z"), ("runUrl", input.run_url.as_str()),
+        ("event", "report.run.completed"),
+        ("runId", "run-1"),
+        ("tenantId", "ten-1"),
+        ("templateId", "tpl-1"),
+        ("templateName", "Weekly revenue"),
+        ("scheduleId", "sch-1"),
+        ("status", "succeeded"),
+        ("period", input.period.as_str()),
+        ("generatedAt", "2026-11-30T08:00:00Z"),
+        ("runUrl", input.run_url.as_str()),
     ] {
         assert_eq!(v[key], want, "{key}");
     }
     assert_eq!(v["narrative"]["executiveSummary"], "Revenue rose 12% to $1.2M, led by paid search.");
     assert_eq!(v["narrative"]["keyTakeaways"].as_array().unwrap().len(), 3);
-    assert_eq!(v["sections"][0], serde_json::json!({"id": "rev_channel", "title": "Revenue by channel", "rowCount": 12}));
+    assert_eq!(
+        v["sections"][0],
+        serde_json::json!({"id": "rev_channel", "title": "Revenue by channel", "rowCount": 12})
+    );
     let arts = v["artifacts"].as_array().unwrap();
     assert_eq!(arts.len(), input.artifacts.len());
     for (json, original) in arts.iter().zip(&input.artifacts) {
-        assert_eq!((json["format"].as_str(), json["filename"].as_str()), (Some(original.format.as_str()), Some(original.filename.as_str())));
+        assert_eq!(
+            (json["format"].as_str(), json["filename"].as_str()),
+            (Some(original.format.as_str()), Some(original.filename.as_str()))
+        );
         assert_eq!(json["mediaType"], original.media_type.as_str());
         assert_eq!(json["sizeBytes"], original.bytes.len());
         assert!(json.get("url").is_none());
@@ -318,7 +373,11 @@ async fn webhook_signature_verifies_and_its_id_is_stable_across_retries() {
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
     let key = b"an independent 32-byte test key!";
     let headers = vec![("webhook-id".to_string(), "forged".to_string()), ("X-Tenant".to_string(), "acme".to_string())];
-    let dest = Destination::Webhook { url: format!("{}/hook", server.uri()), secret: Some(format!("whsec_{}", STANDARD.encode(key))), headers };
+    let dest = Destination::Webhook {
+        url: format!("{}/hook", server.uri()),
+        secret: Some(format!("whsec_{}", STANDARD.encode(key))),
+        headers,
+    };
     let input = sample_input();
     let (out, seen) = run(&dest, &input, &fast()).await;
     assert_eq!((out.status, out.attempts), (DeliveryStatus::Delivered, 2));
@@ -341,7 +400,11 @@ async fn webhook_signature_verifies_and_its_id_is_stable_across_retries() {
 async fn a_plain_secret_signs_with_its_own_bytes() {
     let server = MockServer::start().await;
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
-    let dest = Destination::Webhook { url: format!("{}/hook", server.uri()), secret: Some("plain-text-secret".into()), headers: vec![] };
+    let dest = Destination::Webhook {
+        url: format!("{}/hook", server.uri()),
+        secret: Some("plain-text-secret".into()),
+        headers: vec![],
+    };
     let input = sample_input();
     assert_eq!(run(&dest, &input, &fast()).await.0.status, DeliveryStatus::Delivered);
     let req = &requests(&server).await[0];
@@ -368,12 +431,21 @@ async fn errors_never_contain_the_url_the_signing_secret_or_header_values() {
     let dest = Destination::Webhook { url: url.clone(), secret: Some(secret.clone()), headers };
     let (out, _) = run(&dest, &sample_input(), &fast()).await;
     assert_eq!(out.status, DeliveryStatus::Failed);
-    let slack_dest = Destination::Slack { webhook_url: format!("http://127.0.0.1:{}/services/T1/B2/slackTok3n", unused_port()) };
+    let slack_dest =
+        Destination::Slack { webhook_url: format!("http://127.0.0.1:{}/services/T1/B2/slackTok3n", unused_port()) };
     let (refused, _) = run(&slack_dest, &sample_input(), &Settings { max_attempts: 2, ..fast() }).await;
     let errors = [all_errors(&out), all_errors(&refused)].concat();
     assert!(errors[0].starts_with("HTTP 400: bad request to [redacted]"), "{}", errors[0]);
     for e in &errors {
-        for s in [url.as_str(), "path-token-5f3a9c", secret.as_str(), b64.as_str(), header_value, "slackTok3n", "/services/T1"] {
+        for s in [
+            url.as_str(),
+            "path-token-5f3a9c",
+            secret.as_str(),
+            b64.as_str(),
+            header_value,
+            "slackTok3n",
+            "/services/T1",
+        ] {
             assert!(!e.contains(s), "{e:?} contains {s:?}");
         }
         assert!(e.chars().count() <= MAX_ERROR_CHARS + 60, "{e}");
@@ -383,7 +455,13 @@ async fn errors_never_contain_the_url_the_signing_secret_or_header_values() {
 
 #[test]
 fn statuses_read_as_the_ledger_stores_them() {
-    let all = [DeliveryStatus::Pending, DeliveryStatus::Delivered, DeliveryStatus::Accepted, DeliveryStatus::Failed, DeliveryStatus::Skipped];
+    let all = [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Delivered,
+        DeliveryStatus::Accepted,
+        DeliveryStatus::Failed,
+        DeliveryStatus::Skipped,
+    ];
     let texts: Vec<&str> = all.iter().map(|s| s.as_str()).collect();
     assert_eq!(texts, ["pending", "delivered", "accepted", "failed", "skipped"]);
     assert_eq!(serde_json::to_value(DeliveryStatus::Accepted).unwrap(), "accepted");
@@ -402,7 +480,10 @@ fn statuses_read_as_the_ledger_stores_them() {
 #[test]
 fn settings_default_to_the_documented_limits_and_hide_the_smtp_url() {
     let s = Settings { smtp_url: Some("smtps://u:topsecret@mail.example.com".into()), ..Settings::default() };
-    assert_eq!((s.attempt_timeout, s.max_attempts, s.max_total), (Duration::from_secs(15), 5, Duration::from_secs(120)));
+    assert_eq!(
+        (s.attempt_timeout, s.max_attempts, s.max_total),
+        (Duration::from_secs(15), 5, Duration::from_secs(120))
+    );
     assert_eq!((s.email_max_bytes, s.webhook_inline_max_bytes), (10 * 1024 * 1024, 5 * 1024 * 1024));
     assert!(!format!("{s:?}").contains("topsecret"));
 }

@@ -58,7 +58,11 @@ pub(super) fn human_size(bytes: usize) -> String {
     const MB: usize = 1024 * 1024;
     if bytes >= MB {
         let tenths = (bytes * 10 + MB / 2) / MB;
-        if tenths % 10 == 0 { format!("{} MB", tenths / 10) } else { format!("{}.{} MB", tenths / 10, tenths % 10) }
+        if tenths % 10 == 0 {
+            format!("{} MB", tenths / 10)
+        } else {
+            format!("{}.{} MB", tenths / 10, tenths % 10)
+        }
     } else if bytes >= KB {
         format!("{} KB", (bytes + KB / 2) / KB)
     } else {
@@ -119,7 +123,10 @@ pub(super) fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
         match (bytes[i], hex) {
             (b'%', Some(b)) => {
                 out.push(b);
@@ -154,16 +161,28 @@ pub(super) fn digest(input: &DeliveryInput) -> Digest {
             items: n.key_takeaways.iter().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect(),
         },
         None => Digest {
-            summary: format!("The report is ready with {} section{}.", input.sections.len(), plural(input.sections.len())),
+            summary: format!(
+                "The report is ready with {} section{}.",
+                input.sections.len(),
+                plural(input.sections.len())
+            ),
             items_title: "Sections",
-            items: input.sections.iter().map(|s| format!("{}: {} row{}", s.title, s.row_count, plural(s.row_count))).collect(),
+            items: input
+                .sections
+                .iter()
+                .map(|s| format!("{}: {} row{}", s.title, s.row_count, plural(s.row_count)))
+                .collect(),
         },
     }
 }
 
 /// "s" unless `n` is 1.
 pub(super) fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// The date part (`YYYY-MM-DD`) of an RFC 3339 instant, or its first ten characters.

@@ -28,7 +28,12 @@ pub(super) struct Target<'a> {
 }
 
 /// One attempt: sign (with this attempt's timestamp) and POST.
-pub(super) async fn send(client: &reqwest::Client, target: &Target<'_>, input: &DeliveryInput, settings: &Settings) -> Reply {
+pub(super) async fn send(
+    client: &reqwest::Client,
+    target: &Target<'_>,
+    input: &DeliveryInput,
+    settings: &Settings,
+) -> Reply {
     let body = payload(input, settings).to_string().into_bytes();
     let timestamp = chrono::Utc::now().timestamp();
     match headers(target, &input.delivery_id, timestamp, &body) {
@@ -88,11 +93,13 @@ fn artifacts(input: &DeliveryInput, settings: &Settings) -> Vec<Value> {
 pub(super) fn headers(target: &Target<'_>, id: &str, timestamp: i64, body: &[u8]) -> Result<HeaderMap, String> {
     let mut h = HeaderMap::new();
     for (i, (name, value)) in target.headers.iter().enumerate() {
-        let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| format!("custom header #{} has an invalid name", i + 1))?;
+        let name = HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| format!("custom header #{} has an invalid name", i + 1))?;
         if is_protected(&name) {
             continue;
         }
-        let mut value = HeaderValue::from_str(value.trim()).map_err(|_| format!("custom header {name} has an invalid value"))?;
+        let mut value =
+            HeaderValue::from_str(value.trim()).map_err(|_| format!("custom header {name} has an invalid value"))?;
         value.set_sensitive(true);
         h.append(name, value);
     }
@@ -101,7 +108,8 @@ pub(super) fn headers(target: &Target<'_>, id: &str, timestamp: i64, body: &[u8]
     h.insert("webhook-id", id_value);
     h.insert("webhook-timestamp", HeaderValue::from(timestamp));
     if let Some(secret) = target.secret.filter(|s| !s.is_empty()) {
-        let mut sig = HeaderValue::from_str(&signature(secret, id, timestamp, body)?).map_err(|_| "the signature is not a valid header".to_string())?;
+        let mut sig = HeaderValue::from_str(&signature(secret, id, timestamp, body)?)
+            .map_err(|_| "the signature is not a valid header".to_string())?;
         sig.set_sensitive(true);
         h.insert("webhook-signature", sig);
     }
@@ -125,7 +133,9 @@ pub(super) fn signature(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> 
 /// The HMAC key: the base64-decoded part after `whsec_`, or the secret's own bytes.
 fn signing_key(secret: &str) -> Result<Vec<u8>, String> {
     match secret.strip_prefix("whsec_") {
-        Some(b64) => STANDARD.decode(b64.trim()).map_err(|_| "the signing secret is not valid base64 after whsec_".to_string()),
+        Some(b64) => {
+            STANDARD.decode(b64.trim()).map_err(|_| "the signing secret is not valid base64 after whsec_".to_string())
+        }
         None => Ok(secret.as_bytes().to_vec()),
     }
 }
@@ -167,7 +177,10 @@ mod tests {
         let err = headers(&target(&custom, None), "dlv-1", 1, b"{}").unwrap_err();
         assert!(err.contains("x-token") && !err.contains("value-secret"), "{err}");
         let custom = vec![("bad name".to_string(), "v".to_string())];
-        assert_eq!(headers(&target(&custom, None), "dlv-1", 1, b"{}").unwrap_err(), "custom header #1 has an invalid name");
+        assert_eq!(
+            headers(&target(&custom, None), "dlv-1", 1, b"{}").unwrap_err(),
+            "custom header #1 has an invalid name"
+        );
     }
 
     #[test]

@@ -105,8 +105,7 @@ pub fn day(world: &World, seed: u64, scale: f64, end_day: i64, index: i64, now: 
 
     let seg_w: Vec<f64> = world.segments.iter().map(|s| s.1).collect();
     let ch_w: Vec<f64> = world.channels.iter().map(|c| c.1).collect();
-    let offer_w: Vec<f64> =
-        world.offers.iter().map(|o| if index <= o.last_day { o.weight } else { 0.0 }).collect();
+    let offer_w: Vec<f64> = world.offers.iter().map(|o| if index <= o.last_day { o.weight } else { 0.0 }).collect();
 
     let impressions = (950.0 * scale * level).round() as u64;
     for _ in 0..impressions {
@@ -146,7 +145,13 @@ pub fn day(world: &World, seed: u64, scale: f64, end_day: i64, index: i64, now: 
                     .collect();
                 touches.sort_by_key(|t| t.0);
                 touches.push((click_ts, c, o));
-                d.paths.push(ConversionPath { ts: conv_ts, customer_id: customer_id.clone(), segment: s, value_cents: value, touches });
+                d.paths.push(ConversionPath {
+                    ts: conv_ts,
+                    customer_id: customer_id.clone(),
+                    segment: s,
+                    value_cents: value,
+                    touches,
+                });
             }
         } else if r < p_click + 0.12 {
             d.interactions.push(mk(ts + 2_000 + rng.below(120_000) as i64, Outcome::Dismiss, 0));
@@ -257,6 +262,10 @@ fn round4(x: f64) -> f64 {
 pub fn touches(world: &World, p: &ConversionPath) -> Vec<Touch> {
     p.touches
         .iter()
-        .map(|(ts, c, o)| Touch { ts: *ts, channel_id: world.channels[*c].0.id.clone(), offer_id: world.offers[*o].offer.id.clone() })
+        .map(|(ts, c, o)| Touch {
+            ts: *ts,
+            channel_id: world.channels[*c].0.id.clone(),
+            offer_id: world.offers[*o].offer.id.clone(),
+        })
         .collect()
 }

@@ -54,7 +54,9 @@ pub async fn load(db: &Db, tenant_id: &str, seed: u64, scale: f64, now: i64) -> 
             summary.interactions += d.interactions.len() as u64;
             summary.decisions += d.decisions.len() as u64;
             summary.touchpoints += d.paths.iter().map(|p| p.touches.len() as u64).sum::<u64>();
-            write_day(&mut tx, tenant_id, &world, &d, &mut batch).await.with_context(|| format!("writing day {index}"))?;
+            write_day(&mut tx, tenant_id, &world, &d, &mut batch)
+                .await
+                .with_context(|| format!("writing day {index}"))?;
         }
         batch.apply(&mut tx, tenant_id).await.context("applying rollups")?;
         tx.commit().await?;
@@ -86,7 +88,9 @@ async fn write_catalogue(
     let rows: Vec<Vec<Val>> = w
         .models
         .iter()
-        .map(|(id, k, n, kind)| vec![Val::S(id.clone()), t(), Val::S((*k).into()), Val::S((*n).into()), Val::S((*kind).into()), Val::I(now)])
+        .map(|(id, k, n, kind)| {
+            vec![Val::S(id.clone()), t(), Val::S((*k).into()), Val::S((*n).into()), Val::S((*kind).into()), Val::I(now)]
+        })
         .collect();
     bulk_insert(conn, "INSERT INTO models (id, tenant_id, key, name, kind, created_at)", "", &rows).await?;
     let exps = [
@@ -118,16 +122,33 @@ async fn write_catalogue(
             let failing = *k == FAILING_CONNECTOR;
             let status = if failing { "failing" } else { "healthy" };
             let last = if failing { end_day - 3 * DAY_MS + 4 * 3_600_000 } else { now - 20 * 60_000 };
-            vec![Val::S(id.clone()), t(), Val::S((*k).into()), Val::S((*n).into()), Val::S((*kind).into()), Val::S(status.into()), Val::I(last)]
+            vec![
+                Val::S(id.clone()),
+                t(),
+                Val::S((*k).into()),
+                Val::S((*n).into()),
+                Val::S((*kind).into()),
+                Val::S(status.into()),
+                Val::I(last),
+            ]
         })
         .collect();
-    bulk_insert(conn, "INSERT INTO connectors (id, tenant_id, key, name, kind, status, last_sync_at)", "", &rows).await?;
+    bulk_insert(conn, "INSERT INTO connectors (id, tenant_id, key, name, kind, status, last_sync_at)", "", &rows)
+        .await?;
     let rows: Vec<Vec<Val>> = w
         .pipelines
         .iter()
         .enumerate()
         .map(|(i, (id, k, n, c))| {
-            vec![Val::S(id.clone()), t(), Val::S((*k).into()), Val::S((*n).into()), Val::S(w.connectors[*c].0.clone()), Val::S("active".into()), Val::I(4 + i as i64 * 3)]
+            vec![
+                Val::S(id.clone()),
+                t(),
+                Val::S((*k).into()),
+                Val::S((*n).into()),
+                Val::S(w.connectors[*c].0.clone()),
+                Val::S("active".into()),
+                Val::I(4 + i as i64 * 3),
+            ]
         })
         .collect();
     bulk_insert(conn, "INSERT INTO pipelines (id, tenant_id, key, name, connector_id, status, schema_count)", "", &rows)
@@ -142,7 +163,11 @@ async fn write_day(
     batch: &mut RollupBatch,
 ) -> Result<(), sqlx::Error> {
     let t = || Val::S(tenant_id.to_string());
-    let (seg, ch, off) = (|i: usize| w.segments[i].0.id.clone(), |i: usize| w.channels[i].0.id.clone(), |i: usize| w.offers[i].offer.id.clone());
+    let (seg, ch, off) = (
+        |i: usize| w.segments[i].0.id.clone(),
+        |i: usize| w.channels[i].0.id.clone(),
+        |i: usize| w.offers[i].offer.id.clone(),
+    );
     let mut rows = Vec::with_capacity(d.interactions.len());
     for i in &d.interactions {
         batch.interaction(i.ts, &off(i.offer), &ch(i.channel), &seg(i.segment), i.outcome, i.value_cents);
@@ -187,17 +212,38 @@ async fn write_day(
         let touches = generate::touches(w, p);
         batch.conversion_path(p.ts, &seg(p.segment), &touches, p.value_cents);
         for tp in touches {
-            rows.push(vec![t(), Val::S(p.customer_id.clone()), Val::S(tp.channel_id), Val::S(tp.offer_id), Val::I(tp.ts)]);
+            rows.push(vec![
+                t(),
+                Val::S(p.customer_id.clone()),
+                Val::S(tp.channel_id),
+                Val::S(tp.offer_id),
+                Val::I(tp.ts),
+            ]);
         }
     }
     bulk_insert(conn, "INSERT INTO touchpoints (tenant_id, customer_id, channel_id, offer_id, ts)", "", &rows).await?;
     let rows: Vec<Vec<Val>> = d
         .evaluations
         .iter()
-        .map(|(m, auc, psi, ks, fi)| vec![t(), Val::S(w.models[*m].0.clone()), Val::I(d.start), Val::F(*auc), Val::F(*psi), Val::F(*ks), Val::S(fi.clone())])
+        .map(|(m, auc, psi, ks, fi)| {
+            vec![
+                t(),
+                Val::S(w.models[*m].0.clone()),
+                Val::I(d.start),
+                Val::F(*auc),
+                Val::F(*psi),
+                Val::F(*ks),
+                Val::S(fi.clone()),
+            ]
+        })
         .collect();
-    bulk_insert(conn, "INSERT INTO model_evaluations (tenant_id, model_id, day, auc, psi, ks, feature_importance)", "", &rows)
-        .await?;
+    bulk_insert(
+        conn,
+        "INSERT INTO model_evaluations (tenant_id, model_id, day, auc, psi, ks, feature_importance)",
+        "",
+        &rows,
+    )
+    .await?;
     let rows: Vec<Vec<Val>> = d
         .pipeline_runs
         .iter()
@@ -244,7 +290,10 @@ pub fn digest(seed: u64, scale: f64, now: i64) -> String {
     for index in 0..DAYS {
         let d = generate::day(&world, seed, scale, day_of(now), index, now);
         h.update(format!("{:?}{:?}{:?}", d.interactions, d.decisions, d.paths).as_bytes());
-        h.update(format!("{:?}{:?}{:?}{:?}{:?}", d.evaluations, d.pipeline_runs, d.flow_runs, d.breaker_events, d.dlq).as_bytes());
+        h.update(
+            format!("{:?}{:?}{:?}{:?}{:?}", d.evaluations, d.pipeline_runs, d.flow_runs, d.breaker_events, d.dlq)
+                .as_bytes(),
+        );
     }
     hex::encode(h.finalize())
 }
@@ -309,7 +358,9 @@ mod tests {
                     if x.offer == idx {
                         match x.outcome {
                             super::super::rollups::Outcome::Impression => imp += 1.0,
-                            super::super::rollups::Outcome::Click | super::super::rollups::Outcome::Conversion => pos += 1.0,
+                            super::super::rollups::Outcome::Click | super::super::rollups::Outcome::Conversion => {
+                                pos += 1.0
+                            }
                             _ => {}
                         }
                     }

@@ -35,11 +35,22 @@ fn ranked(t: &Table, key: &str, volume: Option<(&str, f64)>) -> Vec<usize> {
 }
 
 /// A sentence about the best and worst rows of `t` by `key`.
-fn best_worst(t: &Table, label: &str, key: &str, noun: &str, what: &str, volume: Option<(&str, f64)>) -> Option<String> {
+fn best_worst(
+    t: &Table,
+    label: &str,
+    key: &str,
+    noun: &str,
+    what: &str,
+    volume: Option<(&str, f64)>,
+) -> Option<String> {
     let r = ranked(t, key, volume);
     let (best, worst) = (*r.first()?, *r.last()?);
     if best == worst {
-        return Some(format!("The only {noun} with data, {}, had {what} of {}.", text(t, best, label), text(t, best, key)));
+        return Some(format!(
+            "The only {noun} with data, {}, had {what} of {}.",
+            text(t, best, label),
+            text(t, best, key)
+        ));
     }
     Some(format!(
         "The strongest {noun} by {what} was {} at {}; the weakest was {} at {}.",
@@ -88,7 +99,14 @@ fn observations(r: &Report) -> Vec<(String, String)> {
     for (src, label, key, noun, what, vol) in [
         ("acceptance_by_offer", "offer", "acceptance_rate", "offer", "acceptance rate", Some(("impressions", 100.0))),
         ("offer_performance", "name", "conversion_rate", "offer", "conversion rate", Some(("impressions", 100.0))),
-        ("channel_effectiveness", "channel", "effectiveness", "channel", "acceptance rate", Some(("impressions", 100.0))),
+        (
+            "channel_effectiveness",
+            "channel",
+            "effectiveness",
+            "channel",
+            "acceptance rate",
+            Some(("impressions", 100.0)),
+        ),
         ("attribution_by_channel", "name", "share", "channel", "attributed share", None),
         ("attribution_by_offer", "name", "share", "offer", "attributed share", None),
         ("selection_frequency", "offer", "selections", "offer", "selections", None),
@@ -98,7 +116,10 @@ fn observations(r: &Report) -> Vec<(String, String)> {
         }
     }
     if let Some(t) = section(r, "decision_pipeline") {
-        let red: Vec<String> = (0..t.rows.len()).filter(|i| text(t, *i, "flag") == "red").map(|i| format!("{} ({})", text(t, i, "stage"), text(t, i, "filter_rate"))).collect();
+        let red: Vec<String> = (0..t.rows.len())
+            .filter(|i| text(t, *i, "flag") == "red")
+            .map(|i| format!("{} ({})", text(t, i, "stage"), text(t, i, "filter_rate")))
+            .collect();
         let s = if red.is_empty() {
             "No decision-pipeline stage filters more than 80 % of candidates.".to_string()
         } else {
@@ -107,25 +128,67 @@ fn observations(r: &Report) -> Vec<(String, String)> {
         obs.push(("decision_pipeline".into(), s));
     }
     if let Some(t) = section(r, "breaker_states") {
-        let open: Vec<String> = (0..t.rows.len()).filter(|i| text(t, *i, "state") != "closed").map(|i| format!("{} is {}", text(t, i, "breaker"), text(t, i, "state"))).collect();
-        obs.push(("breaker_states".into(), if open.is_empty() { "All circuit breakers are closed.".into() } else { format!("Circuit breakers not closed: {}.", open.join("; ")) }));
+        let open: Vec<String> = (0..t.rows.len())
+            .filter(|i| text(t, *i, "state") != "closed")
+            .map(|i| format!("{} is {}", text(t, i, "breaker"), text(t, i, "state")))
+            .collect();
+        obs.push((
+            "breaker_states".into(),
+            if open.is_empty() {
+                "All circuit breakers are closed.".into()
+            } else {
+                format!("Circuit breakers not closed: {}.", open.join("; "))
+            },
+        ));
     }
     if let Some(t) = section(r, "model_drift") {
-        let bad: Vec<String> = (0..t.rows.len()).filter(|i| text(t, *i, "status") != "ok").map(|i| format!("{} (PSI {}, {})", text(t, i, "model"), text(t, i, "psi"), text(t, i, "status"))).collect();
-        obs.push(("model_drift".into(), if bad.is_empty() { "No model shows drift (every PSI is below 0.1).".into() } else { format!("Models drifting: {}.", bad.join("; ")) }));
+        let bad: Vec<String> = (0..t.rows.len())
+            .filter(|i| text(t, *i, "status") != "ok")
+            .map(|i| format!("{} (PSI {}, {})", text(t, i, "model"), text(t, i, "psi"), text(t, i, "status")))
+            .collect();
+        obs.push((
+            "model_drift".into(),
+            if bad.is_empty() {
+                "No model shows drift (every PSI is below 0.1).".into()
+            } else {
+                format!("Models drifting: {}.", bad.join("; "))
+            },
+        ));
     }
     if let Some(t) = section(r, "model_auc_summary") {
         if let Some(i) = ranked(t, "delta", None).last().copied() {
-            obs.push(("model_auc_summary".into(), format!("{}'s AUC moved from {} to {} ({}).", text(t, i, "model"), text(t, i, "previous_auc"), text(t, i, "latest_auc"), text(t, i, "delta"))));
+            obs.push((
+                "model_auc_summary".into(),
+                format!(
+                    "{}'s AUC moved from {} to {} ({}).",
+                    text(t, i, "model"),
+                    text(t, i, "previous_auc"),
+                    text(t, i, "latest_auc"),
+                    text(t, i, "delta")
+                ),
+            ));
         }
     }
     if let Some(t) = section(r, "connector_status") {
-        let failing: Vec<String> = (0..t.rows.len()).filter(|i| text(t, *i, "status") != "healthy").map(|i| format!("{} ({})", text(t, i, "connector"), text(t, i, "status"))).collect();
-        obs.push(("connector_status".into(), if failing.is_empty() { "Every connector is healthy.".into() } else { format!("Connectors needing attention: {}.", failing.join(", ")) }));
+        let failing: Vec<String> = (0..t.rows.len())
+            .filter(|i| text(t, *i, "status") != "healthy")
+            .map(|i| format!("{} ({})", text(t, i, "connector"), text(t, i, "status")))
+            .collect();
+        obs.push((
+            "connector_status".into(),
+            if failing.is_empty() {
+                "Every connector is healthy.".into()
+            } else {
+                format!("Connectors needing attention: {}.", failing.join(", "))
+            },
+        ));
     }
     if let Some(t) = section(r, "pipeline_runs") {
         let failed = (0..t.rows.len()).filter(|i| text(t, *i, "status") == "failed").count();
-        obs.push(("pipeline_runs".into(), format!("{failed} of the {} most recent pipeline runs failed.", t.rows.len())));
+        obs.push((
+            "pipeline_runs".into(),
+            format!("{failed} of the {} most recent pipeline runs failed.", t.rows.len()),
+        ));
     }
     obs
 }
@@ -143,7 +206,11 @@ fn truncate_words(s: &str, max: usize) -> String {
         }
         out.push_str(sentence);
     }
-    if out.is_empty() { words[..max].join(" ") } else { out.trim_end().to_string() }
+    if out.is_empty() {
+        words[..max].join(" ")
+    } else {
+        out.trim_end().to_string()
+    }
 }
 
 /// Writes the narrative of a report from its own data.
@@ -175,7 +242,8 @@ pub fn narrate(r: &Report) -> Narrative {
         .iter()
         .filter_map(|t| {
             let p = obs.iter().find(|o| o.0 == t.source).map(|o| o.1.clone()).or_else(|| {
-                (t.col("chip").is_some() && !movers.is_empty()).then(|| format!("{}.", movers.iter().map(|m| m.0.as_str()).collect::<Vec<_>>().join("; ")))
+                (t.col("chip").is_some() && !movers.is_empty())
+                    .then(|| format!("{}.", movers.iter().map(|m| m.0.as_str()).collect::<Vec<_>>().join("; ")))
             })?;
             Some(SectionNarrative { id: t.source.clone(), paragraph: p })
         })

@@ -13,7 +13,6 @@ use super::AppState;
 use crate::model::{Narrative, Report};
 use std::time::Duration;
 
-
 /// Writes the narrative for a report of `tenant_id`.
 pub async fn narrate(state: &AppState, tenant_id: &str, report: &Report, addendum: Option<&str>) -> Narrative {
     let config = match providers::resolve(state, tenant_id).await {
@@ -23,7 +22,8 @@ pub async fn narrate(state: &AppState, tenant_id: &str, report: &Report, addendu
     };
     let started = std::time::Instant::now();
     let limit = timeout(state);
-    let result = tokio::time::timeout(limit, providers::complete(state, &config, &prompt::build(report, addendum))).await;
+    let result =
+        tokio::time::timeout(limit, providers::complete(state, &config, &prompt::build(report, addendum))).await;
     let outcome = match result {
         Err(_) => Err(format!("the provider did not answer within {} s", limit.as_secs())),
         Ok(Err(e)) => Err(e.to_string()),

@@ -6,7 +6,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// The system instruction every provider receives.
-pub const SYSTEM: &str = "You are an analytics writer. Write an executive narrative for the report data you are given. \
+pub const SYSTEM: &str =
+    "You are an analytics writer. Write an executive narrative for the report data you are given. \
 Use ONLY numbers that appear in the data, copied as shown. Answer with one JSON object and nothing else: \
 {\"executiveSummary\": string (at most 120 words), \"sections\": [{\"id\": section id, \"paragraph\": string}], \
 \"keyTakeaways\": [3 to 5 short strings]}.";
@@ -39,7 +40,11 @@ pub fn build(report: &Report, addendum: Option<&str>) -> Prompt {
             json!({"id": t.source, "title": t.title, "note": t.note, "columns": cols, "rows": rows, "totalRows": t.rows.len()})
         })
         .collect();
-    let kpis: Vec<Value> = report.kpis.iter().map(|k| json!({"metric": k.label, "value": k.value, "previous": k.previous, "delta": k.delta})).collect();
+    let kpis: Vec<Value> = report
+        .kpis
+        .iter()
+        .map(|k| json!({"metric": k.label, "value": k.value, "previous": k.previous, "delta": k.delta}))
+        .collect();
     let data = json!({
         "report": report.title, "dashboard": report.dashboard.title(), "tenant": report.tenant,
         "period": report.period.label(), "dates": report.period_text(), "segment": report.segment,
@@ -69,7 +74,8 @@ pub fn parse_answer(text: &str) -> Result<Narrative, String> {
     let t = t.strip_suffix("```").unwrap_or(t).trim();
     let start = t.find('{').ok_or("the answer contains no JSON object")?;
     let end = t.rfind('}').ok_or("the answer contains no JSON object")?;
-    let a: Answer = serde_json::from_str(&t[start..=end]).map_err(|e| format!("the answer is not the expected JSON: {e}"))?;
+    let a: Answer =
+        serde_json::from_str(&t[start..=end]).map_err(|e| format!("the answer is not the expected JSON: {e}"))?;
     let words = a.executive_summary.split_whitespace().count();
     if a.executive_summary.trim().is_empty() || words > 150 {
         return Err(format!("the executive summary has {words} words (expected 1–120)"));

@@ -20,7 +20,11 @@ pub fn raw(cell: &Cell) -> String {
         Cell::Int(i) => i.to_string(),
         Cell::Num(n) => {
             let s = format!("{n}");
-            if s.contains('e') { format!("{n:.10}").trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+            if s.contains('e') {
+                format!("{n:.10}").trim_end_matches('0').trim_end_matches('.').to_string()
+            } else {
+                s
+            }
         }
         Cell::Text(t) => neutralise(t),
     }

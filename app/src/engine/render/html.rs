@@ -27,13 +27,24 @@ pub fn render_html(report: &Report) -> String {
          <title>{}</title><style>{CSS}</style></head><body><main>",
         escape(&report.title)
     );
-    let _ = write!(o, "<h1>{}</h1><p class=\"meta\">{} · {}", escape(&report.title), escape(&report.tenant), escape(&report.period_text()));
+    let _ = write!(
+        o,
+        "<h1>{}</h1><p class=\"meta\">{} · {}",
+        escape(&report.title),
+        escape(&report.tenant),
+        escape(&report.period_text())
+    );
     if let Some(s) = &report.segment {
         let _ = write!(o, " · segment: {}", escape(s));
     }
     let _ = write!(o, "<br>Generated {}</p>", escape(&report.generated_at));
     if let Some(n) = &report.narrative {
-        let _ = write!(o, "<h2>Executive summary</h2><div class=\"summary\"><p>{}</p></div><p class=\"note\">{}</p>", escape(&n.executive_summary), escape(&n.attribution()));
+        let _ = write!(
+            o,
+            "<h2>Executive summary</h2><div class=\"summary\"><p>{}</p></div><p class=\"note\">{}</p>",
+            escape(&n.executive_summary),
+            escape(&n.attribution())
+        );
         if !n.key_takeaways.is_empty() {
             o.push_str("<h2>Key takeaways</h2><ul>");
             for t in &n.key_takeaways {

@@ -22,7 +22,9 @@ pub fn escape(text: &str) -> String {
     }
     let trimmed = out.trim_start();
     // A leading "1." or "-" / "+" would start a list; "=" or "-" lines could make a heading.
-    if trimmed.starts_with(['-', '+', '=']) || trimmed.split_once(". ").is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())) {
+    if trimmed.starts_with(['-', '+', '='])
+        || trimmed.split_once(". ").is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    {
         format!("\\{trimmed}")
     } else {
         out
@@ -43,13 +45,23 @@ fn table(out: &mut String, header: &[String], rows: &[Vec<String>], right: &[boo
 pub fn render_markdown(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {}\n", escape(&report.title));
-    let mut meta = format!("**{}** · {} · {}", escape(&report.tenant), escape(report.period.label()), escape(&report.period_text()));
+    let mut meta = format!(
+        "**{}** · {} · {}",
+        escape(&report.tenant),
+        escape(report.period.label()),
+        escape(&report.period_text())
+    );
     if let Some(s) = &report.segment {
         let _ = write!(meta, " · segment: {}", escape(s));
     }
     let _ = writeln!(out, "{meta}  \nGenerated {}\n", escape(&report.generated_at));
     if let Some(n) = &report.narrative {
-        let _ = writeln!(out, "## Executive summary\n\n{}\n\n_{}_\n", escape(&n.executive_summary), escape(&n.attribution()));
+        let _ = writeln!(
+            out,
+            "## Executive summary\n\n{}\n\n_{}_\n",
+            escape(&n.executive_summary),
+            escape(&n.attribution())
+        );
         if !n.key_takeaways.is_empty() {
             out.push_str("## Key takeaways\n\n");
             for t in &n.key_takeaways {
@@ -60,9 +72,17 @@ pub fn render_markdown(report: &Report) -> String {
     }
     if !report.kpis.is_empty() {
         out.push_str("## Key metrics\n\n");
-        let rows: Vec<Vec<String>> =
-            report.kpis.iter().map(|k| vec![escape(&k.label), escape(&k.value), escape(&k.previous), escape(&k.delta)]).collect();
-        table(&mut out, &["Metric".into(), "Value".into(), "Previous".into(), "Δ".into()], &rows, &[false, true, true, true]);
+        let rows: Vec<Vec<String>> = report
+            .kpis
+            .iter()
+            .map(|k| vec![escape(&k.label), escape(&k.value), escape(&k.previous), escape(&k.delta)])
+            .collect();
+        table(
+            &mut out,
+            &["Metric".into(), "Value".into(), "Previous".into(), "Δ".into()],
+            &rows,
+            &[false, true, true, true],
+        );
     }
     for t in &report.sections {
         let _ = writeln!(out, "## {}\n", escape(&t.title));
@@ -78,8 +98,11 @@ pub fn render_markdown(report: &Report) -> String {
         }
         let header: Vec<String> = t.columns.iter().map(|c| escape(&c.label)).collect();
         let right: Vec<bool> = t.columns.iter().map(|c| crate::model::chart::plottable(c.kind)).collect();
-        let rows: Vec<Vec<String>> =
-            t.rows.iter().map(|r| r.iter().zip(&t.columns).map(|(c, col)| escape(&format_cell(c, col.kind))).collect()).collect();
+        let rows: Vec<Vec<String>> = t
+            .rows
+            .iter()
+            .map(|r| r.iter().zip(&t.columns).map(|(c, col)| escape(&format_cell(c, col.kind))).collect())
+            .collect();
         table(&mut out, &header, &rows, &right);
     }
     out

@@ -75,7 +75,13 @@ pub fn render(report: &Report, format: ReportFormat) -> Result<Vec<u8>, AppError
 
 /// `<dashboard>-<period>-<YYYY-MM-DD>.<ext>`.
 pub fn filename(report: &Report, format: ReportFormat) -> String {
-    format!("{}-{}-{}.{}", report.dashboard.key(), report.period.key(), &report.generated_at[..10.min(report.generated_at.len())], format.extension())
+    format!(
+        "{}-{}-{}.{}",
+        report.dashboard.key(),
+        report.period.key(),
+        &report.generated_at[..10.min(report.generated_at.len())],
+        format.extension()
+    )
 }
 
 /// The formatted KPI lines of a KPI table (one with a `chip` column).

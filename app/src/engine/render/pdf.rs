@@ -59,15 +59,9 @@ struct Assets {
 }
 
 static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
-    let fonts: Vec<Font> = typst_assets::fonts()
-        .flat_map(|data| Font::iter(Bytes::new(data)))
-        .collect();
+    let fonts: Vec<Font> = typst_assets::fonts().flat_map(|data| Font::iter(Bytes::new(data))).collect();
     let book = FontBook::from_fonts(&fonts);
-    Assets {
-        library: LazyHash::new(<Library as LibraryExt>::default()),
-        book: LazyHash::new(book),
-        fonts,
-    }
+    Assets { library: LazyHash::new(<Library as LibraryExt>::default()), book: LazyHash::new(book), fonts }
 });
 
 /// The in-memory world of one render: the generated main source and the chart SVGs.
@@ -102,11 +96,7 @@ impl World for ReportWorld {
         if id == self.main.id() {
             return Ok(Bytes::from_string(self.main.text().to_owned()));
         }
-        self.files
-            .iter()
-            .find(|(file, _)| *file == id)
-            .map(|(_, bytes)| bytes.clone())
-            .ok_or_else(|| not_found(id))
+        self.files.iter().find(|(file, _)| *file == id).map(|(_, bytes)| bytes.clone()).ok_or_else(|| not_found(id))
     }
 
     fn font(&self, index: usize) -> Option<Font> {
@@ -125,8 +115,7 @@ fn not_found(id: FileId) -> FileError {
 /// A file id in the project root. Paths are fixed (`/main.typ`, `/chart-N.svg`), so the global
 /// file-id interner only ever holds a handful of them however many reports are rendered.
 fn virtual_file(path: &str) -> Result<FileId, PdfError> {
-    let vpath =
-        VirtualPath::new(path).map_err(|e| PdfError::Setup(format!("virtual path {path}: {e}")))?;
+    let vpath = VirtualPath::new(path).map_err(|e| PdfError::Setup(format!("virtual path {path}: {e}")))?;
     Ok(RootedPath::new(VirtualRoot::Project, vpath).intern())
 }
 
@@ -148,31 +137,19 @@ fn compile(report: &Report) -> Result<Vec<u8>, PdfError> {
         match &table.chart {
             Some(chart) => {
                 let path = format!("/chart-{i}.svg");
-                files.push((
-                    virtual_file(&path)?,
-                    Bytes::from_string(render_svg(table, chart)),
-                ));
+                files.push((virtual_file(&path)?, Bytes::from_string(render_svg(table, chart))));
                 chart_paths.push(Some(path));
             }
             None => chart_paths.push(None),
         }
     }
 
-    let main = Source::new(
-        virtual_file("/main.typ")?,
-        build_source(report, &chart_paths),
-    );
-    let world = ReportWorld {
-        main,
-        files,
-        today: date_of(&report.generated_at),
-    };
+    let main = Source::new(virtual_file("/main.typ")?, build_source(report, &chart_paths));
+    let world = ReportWorld { main, files, today: date_of(&report.generated_at) };
 
-    let document = typst::compile::<PagedDocument>(&world)
-        .output
-        .map_err(|errors| PdfError::Layout(first_message(&errors)))?;
-    typst_pdf::pdf(&document, &PdfOptions::default())
-        .map_err(|errors| PdfError::Export(first_message(&errors)))
+    let document =
+        typst::compile::<PagedDocument>(&world).output.map_err(|errors| PdfError::Layout(first_message(&errors)))?;
+    typst_pdf::pdf(&document, &PdfOptions::default()).map_err(|errors| PdfError::Export(first_message(&errors)))
 }
 
 fn first_message(errors: &[SourceDiagnostic]) -> String {
@@ -239,30 +216,16 @@ fn push_str_array<'a>(out: &mut String, items: impl IntoIterator<Item = &'a str>
 
 /// Whether a column's values are numbers (right-aligned).
 fn is_numeric(kind: ColumnKind) -> bool {
-    !matches!(
-        kind,
-        ColumnKind::Text | ColumnKind::Date | ColumnKind::Timestamp
-    )
+    !matches!(kind, ColumnKind::Text | ColumnKind::Date | ColumnKind::Timestamp)
 }
 
 /// The generated main source: `#let data = (...)` followed by the template.
 fn build_source(report: &Report, chart_paths: &[Option<String>]) -> String {
-    let rows: usize = report
-        .sections
-        .iter()
-        .map(|t| t.rows.len() * t.columns.len().max(1))
-        .sum();
+    let rows: usize = report.sections.iter().map(|t| t.rows.len() * t.columns.len().max(1)).sum();
     let mut out = String::with_capacity(TEMPLATE.len() + 4096 + rows * 24);
 
     out.push_str("#let data = (\n  kicker: ");
-    push_str_literal(
-        &mut out,
-        &format!(
-            "{} dashboard · {}",
-            report.dashboard.title(),
-            report.period.label()
-        ),
-    );
+    push_str_literal(&mut out, &format!("{} dashboard · {}", report.dashboard.title(), report.period.label()));
     out.push_str(",\n  title: ");
     push_str_literal(&mut out, &report.title);
     out.push_str(",\n  tenant: ");
@@ -335,19 +298,11 @@ fn push_section(out: &mut String, table: &Table, paragraph: Option<&str>, chart:
     let has_text = table.columns.iter().any(|c| c.kind == ColumnKind::Text);
     out.push_str(",\n      widths: (");
     for column in &table.columns {
-        out.push_str(if !has_text || column.kind == ColumnKind::Text {
-            "1fr, "
-        } else {
-            "auto, "
-        });
+        out.push_str(if !has_text || column.kind == ColumnKind::Text { "1fr, " } else { "auto, " });
     }
     out.push_str("),\n      numeric: (");
     for column in &table.columns {
-        out.push_str(if is_numeric(column.kind) {
-            "true, "
-        } else {
-            "false, "
-        });
+        out.push_str(if is_numeric(column.kind) { "true, " } else { "false, " });
     }
 
     out.push_str("),\n      rows: (\n");
@@ -369,9 +324,7 @@ fn push_section(out: &mut String, table: &Table, paragraph: Option<&str>, chart:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{
-        Cell, Chart, ChartKind, Column, Dashboard, KpiLine, Narrative, Period, SectionNarrative,
-    };
+    use crate::model::{Cell, Chart, ChartKind, Column, Dashboard, KpiLine, Narrative, Period, SectionNarrative};
     use lopdf::content::Content;
     use lopdf::{Document, Object};
     use typst::syntax::ast::{self, AstNode};
@@ -405,15 +358,8 @@ mod tests {
             generated_at: "2026-11-30T08:00:00Z".into(),
             narrative: Some(Narrative {
                 executive_summary: "Impressions grew while spend held steady.".into(),
-                sections: vec![SectionNarrative {
-                    id: "daily".into(),
-                    paragraph: "Traffic peaked mid-month.".into(),
-                }],
-                key_takeaways: vec![
-                    "Impressions are up.".into(),
-                    "Spend is flat.".into(),
-                    "CTR improved.".into(),
-                ],
+                sections: vec![SectionNarrative { id: "daily".into(), paragraph: "Traffic peaked mid-month.".into() }],
+                key_takeaways: vec!["Impressions are up.".into(), "Spend is flat.".into(), "CTR improved.".into()],
                 provider: "builtin".into(),
                 model: None,
                 fallback: false,
@@ -446,11 +392,7 @@ mod tests {
         );
         for d in 0..days {
             let day = format!("2026-11-{:02}", d % 30 + 1);
-            table.push(vec![
-                Cell::Text(day),
-                Cell::Int(1000 + 37 * d as i64),
-                Cell::Int(40 + (d as i64 * 7) % 23),
-            ]);
+            table.push(vec![Cell::Text(day), Cell::Int(1000 + 37 * d as i64), Cell::Int(40 + (d as i64 * 7) % 23)]);
         }
         table
     }
@@ -460,12 +402,7 @@ mod tests {
         let doc = Document::load_mem(pdf).expect("the renderer writes a PDF lopdf can read");
         doc.get_pages()
             .keys()
-            .map(|&n| {
-                doc.extract_text_chunks(&[n])
-                    .into_iter()
-                    .filter_map(Result::ok)
-                    .collect::<String>()
-            })
+            .map(|&n| doc.extract_text_chunks(&[n]).into_iter().filter_map(Result::ok).collect::<String>())
             .collect()
     }
 
@@ -500,11 +437,7 @@ mod tests {
                 Cell::Text(format!("row-{i:03}")),
                 Cell::Int(10_000 + i),
                 Cell::Num(1.5 + i as f64 / 100.0),
-                if i % 7 == 0 {
-                    Cell::Null
-                } else {
-                    Cell::Num(100.0 + i as f64)
-                },
+                if i % 7 == 0 { Cell::Null } else { Cell::Num(100.0 + i as f64) },
             ]);
         }
         long.note = Some("Offers served at least once in the period.".into());
@@ -513,41 +446,19 @@ mod tests {
         assert!(pdf.starts_with(b"%PDF-"));
 
         let pages = page_texts(&pdf);
-        assert!(
-            pages.len() > 2,
-            "300 rows span several pages, got {}",
-            pages.len()
-        );
+        assert!(pages.len() > 2, "300 rows span several pages, got {}", pages.len());
         let all = pages.concat();
-        for needle in [
-            "48,213",
-            "$12,904.55",
-            "3.4 %",
-            "+17.6 %",
-            "Key metrics",
-            "Executive summary",
-            "Key takeaways",
-        ] {
+        for needle in ["48,213", "$12,904.55", "3.4 %", "+17.6 %", "Key metrics", "Executive summary", "Key takeaways"]
+        {
             assert!(contains(&all, needle), "missing {needle:?}");
         }
-        for needle in [
-            "row-000",
-            "row-001",
-            "row-150",
-            "row-298",
-            "row-299",
-            "Daily traffic",
-            "Offer performance",
-        ] {
+        for needle in ["row-000", "row-001", "row-150", "row-298", "row-299", "Daily traffic", "Offer performance"] {
             assert!(contains(&all, needle), "missing {needle:?}");
         }
         assert!(contains(&all, "Page 1 of"), "page footer");
         // "Times served" is only the long table's header cell: repeated on every page it spans.
         let with_header = pages.iter().filter(|p| contains(p, "Times served")).count();
-        assert!(
-            with_header >= 3,
-            "header row repeated on {with_header} page(s)"
-        );
+        assert!(with_header >= 3, "header row repeated on {with_header} page(s)");
     }
 
     #[test]
@@ -555,35 +466,20 @@ mod tests {
         let mut table = Table::new(
             "hostile",
             HOSTILE[0],
-            vec![
-                Column::new("label", HOSTILE[4], ColumnKind::Text),
-                Column::new("value", "]", ColumnKind::Integer),
-            ],
+            vec![Column::new("label", HOSTILE[4], ColumnKind::Text), Column::new("value", "]", ColumnKind::Integer)],
         );
         for (i, s) in HOSTILE.iter().enumerate() {
             table.push(vec![Cell::Text((*s).to_string()), Cell::Int(i as i64)]);
         }
         table.note = Some(HOSTILE[1].into());
-        let mut r = report(
-            vec![kpi(
-                HOSTILE[5],
-                HOSTILE[2],
-                HOSTILE[3],
-                HOSTILE[6],
-                "#set text(red)",
-            )],
-            vec![table],
-        );
+        let mut r = report(vec![kpi(HOSTILE[5], HOSTILE[2], HOSTILE[3], HOSTILE[6], "#set text(red)")], vec![table]);
         r.title = HOSTILE[0].into();
         r.tenant = HOSTILE[9].into();
         r.segment = Some(HOSTILE[10].into());
         if let Some(n) = r.narrative.as_mut() {
             n.executive_summary = HOSTILE[7].into();
             n.key_takeaways = HOSTILE.iter().map(|s| s.to_string()).collect();
-            n.sections = vec![SectionNarrative {
-                id: "hostile".into(),
-                paragraph: HOSTILE[11].into(),
-            }];
+            n.sections = vec![SectionNarrative { id: "hostile".into(), paragraph: HOSTILE[11].into() }];
         }
 
         let pdf = render_pdf(&r).expect("hostile text still renders");
@@ -609,14 +505,7 @@ mod tests {
             }
             node.children().find_map(find_str)
         }
-        for s in HOSTILE.iter().copied().chain([
-            "",
-            "\\",
-            "\"",
-            "\\\"",
-            "\u{0}\u{1f}\u{7f}\u{85}",
-            "end\\",
-        ]) {
+        for s in HOSTILE.iter().copied().chain(["", "\\", "\"", "\\\"", "\u{0}\u{1f}\u{7f}\u{85}", "end\\"]) {
             let literal = typst_str(s);
             let root = typst::syntax::parse_code(&literal);
             assert!(!root.diagnosis().errors, "{literal} does not parse");
@@ -633,11 +522,7 @@ mod tests {
         /// Path-construction operators in page contents and form XObjects.
         fn path_ops(pdf: &[u8]) -> (usize, usize) {
             let doc = Document::load_mem(pdf).expect("parses");
-            let mut streams: Vec<Vec<u8>> = doc
-                .get_pages()
-                .values()
-                .map(|&id| doc.get_page_content(id))
-                .collect();
+            let mut streams: Vec<Vec<u8>> = doc.get_pages().values().map(|&id| doc.get_page_content(id)).collect();
             let mut raster_images = 0;
             for object in doc.objects.values() {
                 if let Ok(stream) = object.as_stream() {
@@ -658,37 +543,23 @@ mod tests {
         }
 
         let mut charted = daily_table("daily", "Daily traffic", 30);
-        charted.chart = Some(Chart::new(
-            ChartKind::Line,
-            "day",
-            &["impressions", "clicks"],
-        ));
+        charted.chart = Some(Chart::new(ChartKind::Line, "day", &["impressions", "clicks"]));
         let mut plain = charted.clone();
         plain.chart = None;
 
         let with_chart = render_pdf(&report(vec![], vec![charted])).expect("renders with a chart");
-        let without_chart =
-            render_pdf(&report(vec![], vec![plain])).expect("renders without a chart");
+        let without_chart = render_pdf(&report(vec![], vec![plain])).expect("renders without a chart");
         let (ops_with, images_with) = path_ops(&with_chart);
         let (ops_without, _) = path_ops(&without_chart);
         // Two 30-point polylines and 60 dots are far more than 60 path operators.
-        assert!(
-            ops_with > ops_without + 60,
-            "chart paths: {ops_with} vs {ops_without} without the chart"
-        );
+        assert!(ops_with > ops_without + 60, "chart paths: {ops_with} vs {ops_without} without the chart");
         assert_eq!(images_with, 0, "the chart is vector, not a raster image");
     }
 
     #[test]
     fn renders_without_narrative_kpis_or_rows() {
-        let mut r = report(
-            vec![],
-            vec![Table::new(
-                "empty",
-                "Nothing yet",
-                vec![Column::new("a", "A", ColumnKind::Text)],
-            )],
-        );
+        let mut r =
+            report(vec![], vec![Table::new("empty", "Nothing yet", vec![Column::new("a", "A", ColumnKind::Text)])]);
         r.narrative = None;
         r.segment = None;
         let pdf = render_pdf(&r).expect("renders");

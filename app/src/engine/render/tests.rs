@@ -28,13 +28,26 @@ pub(crate) fn report(rows: usize) -> Report {
         ],
     );
     for i in 0..rows {
-        offers.push(vec![Cell::from(format!("row-{i:03}")), Cell::Int(1000 + i as i64), Cell::Num(1.5 + i as f64 / 100.0), Cell::Num(1234.5 * i as f64)]);
+        offers.push(vec![
+            Cell::from(format!("row-{i:03}")),
+            Cell::Int(1000 + i as i64),
+            Cell::Num(1.5 + i as f64 / 100.0),
+            Cell::Num(1234.5 * i as f64),
+        ]);
     }
-    let mut hostile = Table::new("hostile", "Hostile <names> | #set", vec![Column::new("name", "Name", ColumnKind::Text), Column::new("n", "N", ColumnKind::Integer)]);
+    let mut hostile = Table::new(
+        "hostile",
+        "Hostile <names> | #set",
+        vec![Column::new("name", "Name", ColumnKind::Text), Column::new("n", "N", ColumnKind::Integer)],
+    );
     for (i, h) in HOSTILE.iter().enumerate() {
         hostile.push(vec![Cell::from(*h), Cell::Int(i as i64)]);
     }
-    let mut trend = Table::new("revenue_trend", "Revenue trend", vec![Column::new("day", "Day", ColumnKind::Date), Column::new("revenue", "Revenue", ColumnKind::Money)]);
+    let mut trend = Table::new(
+        "revenue_trend",
+        "Revenue trend",
+        vec![Column::new("day", "Day", ColumnKind::Date), Column::new("revenue", "Revenue", ColumnKind::Money)],
+    );
     trend.push(vec![Cell::from("2026-11-29"), Cell::Num(10.0)]);
     trend.push(vec![Cell::from("2026-11-30"), Cell::Null]);
     trend.chart = Some(Chart::new(ChartKind::Line, "day", &["revenue"]));
@@ -57,7 +70,13 @@ pub(crate) fn report(rows: usize) -> Report {
             fallback: false,
             fallback_reason: None,
         }),
-        kpis: vec![KpiLine { label: "Revenue".into(), value: "$98,765.00".into(), previous: "$90,000.00".into(), delta: "+9.7 %".into(), chip: "green".into() }],
+        kpis: vec![KpiLine {
+            label: "Revenue".into(),
+            value: "$98,765.00".into(),
+            previous: "$90,000.00".into(),
+            delta: "+9.7 %".into(),
+            chip: "green".into(),
+        }],
         sections: vec![offers, hostile, trend],
     }
 }
@@ -118,7 +137,9 @@ fn markdown_parses_into_the_expected_tables() {
                 in_cell = false;
                 row.push(cell.clone());
             }
-            Event::End(TagEnd::TableRow) | Event::End(TagEnd::TableHead) => tables.last_mut().unwrap().push(std::mem::take(&mut row)),
+            Event::End(TagEnd::TableRow) | Event::End(TagEnd::TableHead) => {
+                tables.last_mut().unwrap().push(std::mem::take(&mut row))
+            }
             Event::Start(Tag::Heading { .. }) => in_heading = true,
             Event::End(TagEnd::Heading(_)) => in_heading = false,
             Event::Start(Tag::Link { .. }) => links += 1,
@@ -174,7 +195,8 @@ fn hostile_text_renders_safely_in_every_format() {
         }
     }
     let md = render_markdown(&r);
-    let raw_lines: Vec<&str> = md.lines().filter(|l| l.contains("<script>") || l.contains("](http") && !l.contains("\\](http")).collect();
+    let raw_lines: Vec<&str> =
+        md.lines().filter(|l| l.contains("<script>") || l.contains("](http") && !l.contains("\\](http")).collect();
     assert!(raw_lines.is_empty(), "unescaped markup: {raw_lines:?}");
     let html = render_html(&r);
     assert!(!html.contains("<script>") && !html.contains("<b>Corp"));

@@ -91,7 +91,15 @@ pub async fn detect(ctx: &Ctx<'_>, w: Window) -> Result<Vec<Anomaly>, AppError> 
             if let Some((c, b, d, z)) = score(&base, &cur) {
                 if let Some(sev) = severity(z) {
                     let name = names.get(&id).cloned().unwrap_or(id);
-                    found.push(Anomaly { metric: "Acceptance rate".into(), dimension: format!("{dim_label}: {name}"), current: c, baseline: b, delta_pct: d, z, severity: sev });
+                    found.push(Anomaly {
+                        metric: "Acceptance rate".into(),
+                        dimension: format!("{dim_label}: {name}"),
+                        current: c,
+                        baseline: b,
+                        delta_pct: d,
+                        z,
+                        severity: sev,
+                    });
                 }
             }
         }
@@ -109,7 +117,15 @@ pub async fn detect(ctx: &Ctx<'_>, w: Window) -> Result<Vec<Anomaly>, AppError> 
         let (base, cur) = split(&points, w);
         if let Some((c, b, d, z)) = score(&base, &cur) {
             if let Some(sev) = severity(z) {
-                found.push(Anomaly { metric: metric.into(), dimension: "all decisions".into(), current: c, baseline: b, delta_pct: d, z, severity: sev });
+                found.push(Anomaly {
+                    metric: metric.into(),
+                    dimension: "all decisions".into(),
+                    current: c,
+                    baseline: b,
+                    delta_pct: d,
+                    z,
+                    severity: sev,
+                });
             }
         }
     }

@@ -28,7 +28,11 @@ fn chosen(ctx: &Ctx<'_>) -> String {
     }
 }
 
-async fn credit(ctx: &Ctx<'_>, dim: &str, model: Option<&str>) -> Result<Vec<(String, String, i64, f64, f64)>, AppError> {
+async fn credit(
+    ctx: &Ctx<'_>,
+    dim: &str,
+    model: Option<&str>,
+) -> Result<Vec<(String, String, i64, f64, f64)>, AppError> {
     debug_assert!(dim == "channel_id" || dim == "offer_id");
     let w = ctx.window();
     let mut sql = format!(
@@ -54,15 +58,26 @@ async fn credit(ctx: &Ctx<'_>, dim: &str, model: Option<&str>) -> Result<Vec<(St
         q = q.bind(s);
     }
     let rows = q.fetch_all(&ctx.db.pool).await?;
-    Ok(rows.iter().map(|r| (get_str(r, "g"), get_str(r, "model"), get_i64(r, "tp"), get_f64(r, "credit"), get_f64(r, "value"))).collect())
+    Ok(rows
+        .iter()
+        .map(|r| (get_str(r, "g"), get_str(r, "model"), get_i64(r, "tp"), get_f64(r, "credit"), get_f64(r, "value")))
+        .collect())
 }
 
-async fn by_dimension(ctx: &Ctx<'_>, source: &str, title: &str, dim: &str, table: &str, label: &str) -> Result<Table, AppError> {
+async fn by_dimension(
+    ctx: &Ctx<'_>,
+    source: &str,
+    title: &str,
+    dim: &str,
+    table: &str,
+    label: &str,
+) -> Result<Table, AppError> {
     let model = chosen(ctx);
     let rows = credit(ctx, dim, Some(&model)).await?;
     let names = names(ctx, table).await?;
     let total: f64 = rows.iter().map(|r| r.4).sum();
-    let mut list: Vec<_> = rows.into_iter().map(|(id, _, tp, c, v)| (names.get(&id).cloned().unwrap_or(id), tp, c, v)).collect();
+    let mut list: Vec<_> =
+        rows.into_iter().map(|(id, _, tp, c, v)| (names.get(&id).cloned().unwrap_or(id), tp, c, v)).collect();
     list.sort_by(|a, b| b.3.total_cmp(&a.3).then_with(|| a.0.cmp(&b.0)));
     let mut t = Table::new(
         source,
@@ -77,7 +92,13 @@ async fn by_dimension(ctx: &Ctx<'_>, source: &str, title: &str, dim: &str, table
     );
     for (name, tp, c, v) in list {
         let share = (total > 0.0).then(|| round(v / total * 100.0, 2));
-        t.push(vec![Cell::from(name), Cell::from(tp), Cell::from(round(c, 2)), Cell::from(share), Cell::from(round(v / 100.0, 2))]);
+        t.push(vec![
+            Cell::from(name),
+            Cell::from(tp),
+            Cell::from(round(c, 2)),
+            Cell::from(share),
+            Cell::from(round(v / 100.0, 2)),
+        ]);
     }
     t.chart = Some(Chart::new(ChartKind::Bar, "name", &["attributed_value"]));
     Ok(t)
@@ -110,7 +131,9 @@ pub async fn attribution_comparison(ctx: &Ctx<'_>) -> Result<Table, AppError> {
     let mut t = Table::new("attribution_comparison", "Channel × model comparison", cols);
     for (ch, models) in grid {
         let mut row = vec![Cell::from(ch)];
-        row.extend(ATTRIBUTION_MODELS.iter().map(|m| Cell::from(round(models.get(*m).copied().unwrap_or(0.0) / 100.0, 2))));
+        row.extend(
+            ATTRIBUTION_MODELS.iter().map(|m| Cell::from(round(models.get(*m).copied().unwrap_or(0.0) / 100.0, 2))),
+        );
         t.push(row);
     }
     t.chart = Some(Chart::new(ChartKind::Bar, "channel", &ATTRIBUTION_MODELS));

@@ -110,7 +110,8 @@ fn add(e: &mut Agg, a: &Agg) {
 pub async fn channel_effectiveness(ctx: &Ctx<'_>) -> Result<Table, AppError> {
     let rows = interactions(ctx, ctx.window(), By::Channel).await?;
     let names = names(ctx, "channels").await?;
-    let mut list: Vec<(String, Agg)> = rows.into_iter().map(|(id, a)| (names.get(&id).cloned().unwrap_or(id), a)).collect();
+    let mut list: Vec<(String, Agg)> =
+        rows.into_iter().map(|(id, a)| (names.get(&id).cloned().unwrap_or(id), a)).collect();
     list.sort_by(|a, b| b.1.impressions.cmp(&a.1.impressions).then_with(|| a.0.cmp(&b.0)));
     let mut t = Table::new(
         "channel_effectiveness",
@@ -139,7 +140,8 @@ pub async fn channel_effectiveness(ctx: &Ctx<'_>) -> Result<Table, AppError> {
 }
 
 /// The funnel stage names in order.
-pub const STAGES: [&str; 5] = ["Initial candidates", "After qualification", "After suppression", "After contact policy", "After scoring"];
+pub const STAGES: [&str; 5] =
+    ["Initial candidates", "After qualification", "After suppression", "After contact policy", "After scoring"];
 
 /// `funnel`: average candidates per decision at each stage and the share of the initial count.
 pub async fn funnel(ctx: &Ctx<'_>) -> Result<Table, AppError> {
@@ -156,7 +158,11 @@ pub async fn funnel(ctx: &Ctx<'_>) -> Result<Table, AppError> {
     if total.decisions > 0 {
         for (i, stage) in STAGES.iter().enumerate() {
             let avg = total.funnel[i] as f64 / total.decisions as f64;
-            t.push(vec![Cell::from(*stage), Cell::from(round(avg, 2)), Cell::from(ratio_pct(total.funnel[i], total.funnel[0]).map(|r| round(r, 1)))]);
+            t.push(vec![
+                Cell::from(*stage),
+                Cell::from(round(avg, 2)),
+                Cell::from(ratio_pct(total.funnel[i], total.funnel[0]).map(|r| round(r, 1))),
+            ]);
         }
     }
     t.chart = Some(Chart::new(ChartKind::Funnel, "stage", &["avg_candidates"]));
@@ -179,7 +185,12 @@ pub async fn daily_trend(ctx: &Ctx<'_>) -> Result<Table, AppError> {
     );
     for d in w.day_starts() {
         let a = daily.get(&d.to_string()).copied().unwrap_or_default();
-        t.push(vec![Cell::from(iso_day(d)), Cell::from(a.impressions), Cell::from(a.positives()), Cell::from(a.conversions)]);
+        t.push(vec![
+            Cell::from(iso_day(d)),
+            Cell::from(a.impressions),
+            Cell::from(a.positives()),
+            Cell::from(a.conversions),
+        ]);
     }
     t.chart = Some(Chart::new(ChartKind::Line, "day", &["impressions", "positives", "conversions"]));
     Ok(t)
@@ -229,7 +240,11 @@ pub async fn selection_frequency(ctx: &Ctx<'_>) -> Result<Table, AppError> {
         ],
     );
     for (id, n) in list {
-        t.push(vec![Cell::from(names.get(&id).cloned().unwrap_or(id)), Cell::from(n), Cell::from(ratio_pct(n, total_decisions).map(|r| round(r, 2)))]);
+        t.push(vec![
+            Cell::from(names.get(&id).cloned().unwrap_or(id)),
+            Cell::from(n),
+            Cell::from(ratio_pct(n, total_decisions).map(|r| round(r, 2))),
+        ]);
     }
     t.chart = Some(Chart::new(ChartKind::Bar, "offer", &["selections"]));
     Ok(t)

@@ -7,15 +7,24 @@ use crate::model::{AppError, Cell, Column, ColumnKind, Table};
 /// `data_health_kpis`: connectors total/healthy/failing, pipelines active/running/failed, schemas.
 pub async fn data_health_kpis(ctx: &Ctx<'_>) -> Result<Table, AppError> {
     let w = ctx.window();
-    let conns = sqlx::query("SELECT status FROM connectors WHERE tenant_id = $1").bind(ctx.tenant_id).fetch_all(&ctx.db.pool).await?;
-    let pipes = sqlx::query("SELECT status, schema_count FROM pipelines WHERE tenant_id = $1").bind(ctx.tenant_id).fetch_all(&ctx.db.pool).await?;
-    let runs = sqlx::query("SELECT status, ended_at FROM pipeline_runs WHERE tenant_id = $1 AND started_at >= $2 AND started_at < $3")
+    let conns = sqlx::query("SELECT status FROM connectors WHERE tenant_id = $1")
         .bind(ctx.tenant_id)
-        .bind(w.start)
-        .bind(w.end)
         .fetch_all(&ctx.db.pool)
         .await?;
-    let count = |rows: &[sqlx::any::AnyRow], st: &str| rows.iter().filter(|r| get_str(r, "status") == st).count() as f64;
+    let pipes = sqlx::query("SELECT status, schema_count FROM pipelines WHERE tenant_id = $1")
+        .bind(ctx.tenant_id)
+        .fetch_all(&ctx.db.pool)
+        .await?;
+    let runs = sqlx::query(
+        "SELECT status, ended_at FROM pipeline_runs WHERE tenant_id = $1 AND started_at >= $2 AND started_at < $3",
+    )
+    .bind(ctx.tenant_id)
+    .bind(w.start)
+    .bind(w.end)
+    .fetch_all(&ctx.db.pool)
+    .await?;
+    let count =
+        |rows: &[sqlx::any::AnyRow], st: &str| rows.iter().filter(|r| get_str(r, "status") == st).count() as f64;
     let mut t = Table::new(
         "data_health_kpis",
         "Data health",
@@ -31,7 +40,11 @@ pub async fn data_health_kpis(ctx: &Ctx<'_>) -> Result<Table, AppError> {
         ("connectors_healthy", "Healthy connectors", count(&conns, "healthy")),
         ("connectors_failing", "Failing connectors", count(&conns, "failing")),
         ("pipelines_active", "Active pipelines", count(&pipes, "active")),
-        ("pipelines_running", "Running now", runs.iter().filter(|r| get_opt_i64(r, "ended_at").is_none()).count() as f64),
+        (
+            "pipelines_running",
+            "Running now",
+            runs.iter().filter(|r| get_opt_i64(r, "ended_at").is_none()).count() as f64,
+        ),
         ("pipeline_runs_failed", "Failed runs in period", count(&runs, "failed")),
         ("schemas", "Schemas", pipes.iter().map(|r| get_i64(r, "schema_count")).sum::<i64>() as f64),
     ];

@@ -159,7 +159,11 @@ pub async fn segment_offer_heatmap(ctx: &Ctx<'_>) -> Result<Table, AppError> {
         }
         for (oid, _) in &top {
             let a = cells.get(&format!("{sid}|{oid}")).copied().unwrap_or_default();
-            let rate = if a.impressions >= HEATMAP_MIN_IMPRESSIONS { ratio_pct(a.positives(), a.impressions).map(|r| round(r, 2)) } else { None };
+            let rate = if a.impressions >= HEATMAP_MIN_IMPRESSIONS {
+                ratio_pct(a.positives(), a.impressions).map(|r| round(r, 2))
+            } else {
+                None
+            };
             t.push(vec![
                 Cell::from(get_str(s, "name")),
                 Cell::from(offers.get(oid).cloned().unwrap_or_else(|| oid.clone())),
@@ -169,7 +173,12 @@ pub async fn segment_offer_heatmap(ctx: &Ctx<'_>) -> Result<Table, AppError> {
             ]);
         }
     }
-    t.chart = Some(Chart { kind: ChartKind::Heatmap, x: "offer".into(), series: vec!["acceptance_rate".into()], y: Some("segment".into()) });
+    t.chart = Some(Chart {
+        kind: ChartKind::Heatmap,
+        x: "offer".into(),
+        series: vec!["acceptance_rate".into()],
+        y: Some("segment".into()),
+    });
     t.note = Some(format!("Cells with fewer than {HEATMAP_MIN_IMPRESSIONS} impressions are hatched"));
     Ok(t)
 }

@@ -72,13 +72,19 @@ pub struct Request<'a> {
 
 /// Parses and checks a dashboard request: unknown dashboard or period → 422; a segment that is
 /// not the tenant's → 404 (another tenant's ids are never acknowledged).
-pub async fn parse(db: &Db, tenant_id: &str, req: &Request<'_>) -> Result<(Dashboard, Period, Option<String>, Vec<SegmentOption>), AppError> {
+pub async fn parse(
+    db: &Db,
+    tenant_id: &str,
+    req: &Request<'_>,
+) -> Result<(Dashboard, Period, Option<String>, Vec<SegmentOption>), AppError> {
     let dashboard = Dashboard::parse(req.key).ok_or_else(|| {
         AppError::invalid("dashboard", format!("unknown dashboard '{}': expected one of executive, business, operations, model-health, data-health, attribution", req.key))
     })?;
     let period = match req.period {
         None | Some("") => Period::default(),
-        Some(p) => Period::parse(p).ok_or_else(|| AppError::invalid("period", format!("unknown period '{p}': expected today, 7d, 14d, 30d or 90d")))?,
+        Some(p) => Period::parse(p).ok_or_else(|| {
+            AppError::invalid("period", format!("unknown period '{p}': expected today, 7d, 14d, 30d or 90d"))
+        })?,
     };
     let segments: Vec<SegmentOption> = crate::engine::store::catalogue::list_segments(db, tenant_id)
         .await?

@@ -20,12 +20,13 @@ async fn models(ctx: &Ctx<'_>) -> Result<Vec<(String, String)>, AppError> {
 pub async fn model_auc_trend(ctx: &Ctx<'_>) -> Result<Table, AppError> {
     let w = ctx.window();
     let ms = models(ctx).await?;
-    let rows = sqlx::query("SELECT model_id, day, auc FROM model_evaluations WHERE tenant_id = $1 AND day >= $2 AND day < $3")
-        .bind(ctx.tenant_id)
-        .bind(w.start)
-        .bind(w.end)
-        .fetch_all(&ctx.db.pool)
-        .await?;
+    let rows =
+        sqlx::query("SELECT model_id, day, auc FROM model_evaluations WHERE tenant_id = $1 AND day >= $2 AND day < $3")
+            .bind(ctx.tenant_id)
+            .bind(w.start)
+            .bind(w.end)
+            .fetch_all(&ctx.db.pool)
+            .await?;
     let mut by: BTreeMap<(i64, String), f64> = BTreeMap::new();
     for r in &rows {
         by.insert((get_i64(r, "day"), get_str(r, "model_id")), get_f64(r, "auc"));
@@ -107,7 +108,13 @@ pub async fn model_drift(ctx: &Ctx<'_>) -> Result<Table, AppError> {
     for (id, name) in models(ctx).await? {
         if let Some(r) = latest_evaluation(ctx, &id, w.end).await? {
             let psi = get_f64(&r, "psi");
-            t.push(vec![Cell::from(name), Cell::from(psi), Cell::from(get_f64(&r, "ks")), Cell::from(drift_status(psi)), Cell::from(iso_day(get_i64(&r, "day")))]);
+            t.push(vec![
+                Cell::from(name),
+                Cell::from(psi),
+                Cell::from(get_f64(&r, "ks")),
+                Cell::from(drift_status(psi)),
+                Cell::from(iso_day(get_i64(&r, "day"))),
+            ]);
         }
     }
     t.note = Some("PSI < 0.1 ok · 0.1–0.25 monitor · > 0.25 retrain".into());
@@ -120,11 +127,15 @@ pub async fn feature_importance(ctx: &Ctx<'_>) -> Result<Table, AppError> {
     let mut t = Table::new(
         "feature_importance",
         "Feature importance",
-        vec![Column::new("feature", "Feature", ColumnKind::Text), Column::new("importance", "Importance", ColumnKind::Number)],
+        vec![
+            Column::new("feature", "Feature", ColumnKind::Text),
+            Column::new("importance", "Importance", ColumnKind::Number),
+        ],
     );
     if let Some((id, name)) = primary_model(ctx).await? {
         if let Some(r) = latest_evaluation(ctx, &id, w.end).await? {
-            let map: BTreeMap<String, f64> = serde_json::from_str(&get_str(&r, "feature_importance")).unwrap_or_default();
+            let map: BTreeMap<String, f64> =
+                serde_json::from_str(&get_str(&r, "feature_importance")).unwrap_or_default();
             let mut list: Vec<_> = map.into_iter().collect();
             list.sort_by(|a, b| b.1.total_cmp(&a.1));
             for (f, v) in list {

@@ -2,7 +2,10 @@
 //! offer, the decision pipeline (window capped at 7 days), circuit breakers and DLQ depth.
 
 use super::business::STAGES;
-use super::common::{decisions, interactions, iso_day, iso_instant, latency_histogram, names, quantile, ratio_pct, round, By, Ctx, Window};
+use super::common::{
+    decisions, interactions, iso_day, iso_instant, latency_histogram, names, quantile, ratio_pct, round, By, Ctx,
+    Window,
+};
 use crate::engine::db::{get_f64, get_i64, get_str};
 use crate::engine::rollups::{bucket_value, DAY_MS};
 use crate::model::{AppError, Cell, Chart, ChartKind, Column, ColumnKind, Table};
@@ -33,7 +36,9 @@ pub async fn ops_kpis(ctx: &Ctx<'_>) -> Result<Table, AppError> {
             Column::new("format", "Format", ColumnKind::Text),
         ],
     );
-    let mut push = |k: &str, l: &str, v: Option<f64>, f: &str| t.push(vec![Cell::from(k), Cell::from(l), Cell::from(v), Cell::from(f)]);
+    let mut push = |k: &str, l: &str, v: Option<f64>, f: &str| {
+        t.push(vec![Cell::from(k), Cell::from(l), Cell::from(v), Cell::from(f)])
+    };
     push("total_runs", "Total runs", Some(rows.len() as f64), "integer");
     push("avg_latency", "Avg latency", avg.map(|v| round(v, 1)), "duration");
     push("p95_latency", "P95 latency", p95, "duration");
@@ -58,7 +63,10 @@ pub async fn latency_distribution(ctx: &Ctx<'_>) -> Result<Table, AppError> {
     let mut t = Table::new(
         "latency_distribution",
         "Decision latency distribution",
-        vec![Column::new("bin", "Latency", ColumnKind::Text), Column::new("decisions", "Decisions", ColumnKind::Integer)],
+        vec![
+            Column::new("bin", "Latency", ColumnKind::Text),
+            Column::new("decisions", "Decisions", ColumnKind::Integer),
+        ],
     );
     let mut lower = 0.0;
     for (up, n) in BINS.iter().zip(counts) {
@@ -95,7 +103,11 @@ pub async fn latency_trend(ctx: &Ctx<'_>) -> Result<Table, AppError> {
 pub async fn acceptance_by_offer(ctx: &Ctx<'_>) -> Result<Table, AppError> {
     let rows = interactions(ctx, ctx.window(), By::Offer).await?;
     let names = names(ctx, "offers").await?;
-    let mut list: Vec<_> = rows.into_iter().filter(|(_, a)| a.impressions > 0).map(|(id, a)| (names.get(&id).cloned().unwrap_or(id), a)).collect();
+    let mut list: Vec<_> = rows
+        .into_iter()
+        .filter(|(_, a)| a.impressions > 0)
+        .map(|(id, a)| (names.get(&id).cloned().unwrap_or(id), a))
+        .collect();
     list.sort_by(|a, b| b.1.impressions.cmp(&a.1.impressions).then_with(|| a.0.cmp(&b.0)));
     let mut t = Table::new(
         "acceptance_by_offer",
@@ -109,7 +121,13 @@ pub async fn acceptance_by_offer(ctx: &Ctx<'_>) -> Result<Table, AppError> {
         ],
     );
     for (name, a) in list {
-        t.push(vec![Cell::from(name), Cell::from(a.impressions), Cell::from(a.positives()), Cell::from(a.negatives()), Cell::from(a.acceptance_pct().map(|r| round(r, 2)))]);
+        t.push(vec![
+            Cell::from(name),
+            Cell::from(a.impressions),
+            Cell::from(a.positives()),
+            Cell::from(a.negatives()),
+            Cell::from(a.acceptance_pct().map(|r| round(r, 2))),
+        ]);
     }
     t.chart = Some(Chart::new(ChartKind::Bar, "offer", &["acceptance_rate"]));
     Ok(t)
@@ -165,11 +183,13 @@ pub async fn decision_pipeline(ctx: &Ctx<'_>) -> Result<Table, AppError> {
 /// `breaker_states`: each circuit breaker's current state, last change and openings in the period.
 pub async fn breaker_states(ctx: &Ctx<'_>) -> Result<Table, AppError> {
     let w = ctx.window();
-    let rows = sqlx::query("SELECT breaker, state, ts FROM breaker_events WHERE tenant_id = $1 AND ts < $2 ORDER BY breaker, ts")
-        .bind(ctx.tenant_id)
-        .bind(w.end)
-        .fetch_all(&ctx.db.pool)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT breaker, state, ts FROM breaker_events WHERE tenant_id = $1 AND ts < $2 ORDER BY breaker, ts",
+    )
+    .bind(ctx.tenant_id)
+    .bind(w.end)
+    .fetch_all(&ctx.db.pool)
+    .await?;
     let mut latest: BTreeMap<String, (String, i64, i64)> = BTreeMap::new();
     for r in &rows {
         let (b, st, ts) = (get_str(r, "breaker"), get_str(r, "state"), get_i64(r, "ts"));
@@ -224,7 +244,11 @@ pub async fn dlq_depth(ctx: &Ctx<'_>) -> Result<Table, AppError> {
     );
     for d in w.day_starts() {
         let (max, sum, n) = per.get(&d).copied().unwrap_or((0, 0, 0));
-        t.push(vec![Cell::from(iso_day(d)), Cell::from(max), Cell::from((n > 0).then(|| round(sum as f64 / n as f64, 1)))]);
+        t.push(vec![
+            Cell::from(iso_day(d)),
+            Cell::from(max),
+            Cell::from((n > 0).then(|| round(sum as f64 / n as f64, 1))),
+        ]);
     }
     t.chart = Some(Chart::new(ChartKind::Line, "day", &["max_depth", "avg_depth"]));
     Ok(t)

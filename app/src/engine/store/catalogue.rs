@@ -80,7 +80,13 @@ pub async fn insert_channels(
     let rows: Vec<Vec<Val>> = items
         .iter()
         .map(|c| {
-            vec![Val::S(c.id.clone()), Val::S(tenant_id.into()), Val::S(c.key.clone()), Val::S(c.name.clone()), Val::I(now)]
+            vec![
+                Val::S(c.id.clone()),
+                Val::S(tenant_id.into()),
+                Val::S(c.key.clone()),
+                Val::S(c.name.clone()),
+                Val::I(now),
+            ]
         })
         .collect();
     bulk_insert(conn, "INSERT INTO channels (id, tenant_id, key, name, created_at)", "", &rows).await
@@ -128,7 +134,12 @@ pub async fn list_segments(db: &Db, tenant_id: &str) -> Result<Vec<Segment>, sql
         .await?;
     Ok(rows
         .iter()
-        .map(|r| Segment { id: get_str(r, "id"), key: get_str(r, "key"), name: get_str(r, "name"), size: get_i64(r, "size") })
+        .map(|r| Segment {
+            id: get_str(r, "id"),
+            key: get_str(r, "key"),
+            name: get_str(r, "name"),
+            size: get_i64(r, "size"),
+        })
         .collect())
 }
 
@@ -138,7 +149,10 @@ pub async fn list_channels(db: &Db, tenant_id: &str) -> Result<Vec<Channel>, sql
         .bind(tenant_id)
         .fetch_all(&db.pool)
         .await?;
-    Ok(rows.iter().map(|r| Channel { id: get_str(r, "id"), key: get_str(r, "key"), name: get_str(r, "name") }).collect())
+    Ok(rows
+        .iter()
+        .map(|r| Channel { id: get_str(r, "id"), key: get_str(r, "key"), name: get_str(r, "name") })
+        .collect())
 }
 
 /// The tenant's offers by name.

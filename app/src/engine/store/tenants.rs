@@ -29,10 +29,8 @@ pub async fn create(db: &Db, slug: &str, name: &str, now: i64) -> Result<Tenant,
 
 /// Finds a tenant by slug.
 pub async fn find_by_slug(db: &Db, slug: &str) -> Result<Option<Tenant>, sqlx::Error> {
-    let row = sqlx::query("SELECT id, slug, name FROM tenants WHERE slug = $1")
-        .bind(slug)
-        .fetch_optional(&db.pool)
-        .await?;
+    let row =
+        sqlx::query("SELECT id, slug, name FROM tenants WHERE slug = $1").bind(slug).fetch_optional(&db.pool).await?;
     Ok(row.map(|r| Tenant { id: get_str(&r, "id"), slug: get_str(&r, "slug"), name: get_str(&r, "name") }))
 }
 

@@ -10,7 +10,12 @@ pub const DEFAULT_BASE: &str = "https://api.anthropic.com";
 pub const VERSION: &str = "2023-06-01";
 
 /// Asks for a JSON narrative.
-pub async fn complete(client: &reqwest::Client, allow: bool, cfg: &ProviderConfig, p: &Prompt) -> Result<String, ProviderError> {
+pub async fn complete(
+    client: &reqwest::Client,
+    allow: bool,
+    cfg: &ProviderConfig,
+    p: &Prompt,
+) -> Result<String, ProviderError> {
     let key = cfg.api_key.as_deref().ok_or_else(|| ProviderError::Config("Anthropic needs an API key".into()))?;
     let url = format!("{}/v1/messages", base(cfg, DEFAULT_BASE, allow)?);
     let body = json!({

@@ -17,21 +17,45 @@ pub async fn complete(
 ) -> Result<String, ProviderError> {
     let region = cfg.region.clone().unwrap_or_else(|| "us-east-1".into());
     let creds = Credentials {
-        access_key_id: cfg.api_key.clone().ok_or_else(|| ProviderError::Config("Bedrock needs an access key id".into()))?,
-        secret_access_key: cfg.secret.clone().ok_or_else(|| ProviderError::Config("Bedrock needs a secret access key".into()))?,
+        access_key_id: cfg
+            .api_key
+            .clone()
+            .ok_or_else(|| ProviderError::Config("Bedrock needs an access key id".into()))?,
+        secret_access_key: cfg
+            .secret
+            .clone()
+            .ok_or_else(|| ProviderError::Config("Bedrock needs a secret access key".into()))?,
         session_token: None,
     };
     let default = format!("https://bedrock-runtime.{region}.amazonaws.com");
     let base = base(cfg, &default, allow)?;
-    let encoded: String = cfg.model.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
-    let url = url::Url::parse(&format!("{base}/model/{encoded}/converse")).map_err(|e| ProviderError::Config(e.to_string()))?;
+    let encoded: String = cfg
+        .model
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let url = url::Url::parse(&format!("{base}/model/{encoded}/converse"))
+        .map_err(|e| ProviderError::Config(e.to_string()))?;
     let body = serde_json::to_vec(&json!({
         "system": [{"text": p.system}],
         "messages": [{"role": "user", "content": [{"text": p.user}]}],
         "inferenceConfig": {"maxTokens": 1024, "temperature": 0.2},
     }))
     .map_err(|e| ProviderError::Malformed(e.to_string()))?;
-    let signing = Signing { method: "POST", url: &url, headers: &[("content-type", "application/json")], body: &body, region: &region, service: "bedrock" };
+    let signing = Signing {
+        method: "POST",
+        url: &url,
+        headers: &[("content-type", "application/json")],
+        body: &body,
+        region: &region,
+        service: "bedrock",
+    };
     let headers = sign(&signing, &creds, now);
     let mut req = client.post(url.as_str()).body(body);
     for (k, v) in headers {
@@ -41,7 +65,10 @@ pub async fn complete(
     let status = resp.status().as_u16();
     let bytes = outbound::read_limited(resp).await?;
     if !(200..300).contains(&status) {
-        return Err(ProviderError::Status { status, detail: String::from_utf8_lossy(&bytes).chars().take(200).collect() });
+        return Err(ProviderError::Status {
+            status,
+            detail: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+        });
     }
     let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| ProviderError::Malformed(e.to_string()))?;
     text_at(&v, "/output/message/content/0/text")

@@ -8,7 +8,12 @@ use serde_json::json;
 pub const DEFAULT_BASE: &str = "https://generativelanguage.googleapis.com";
 
 /// Asks for a JSON narrative.
-pub async fn complete(client: &reqwest::Client, allow: bool, cfg: &ProviderConfig, p: &Prompt) -> Result<String, ProviderError> {
+pub async fn complete(
+    client: &reqwest::Client,
+    allow: bool,
+    cfg: &ProviderConfig,
+    p: &Prompt,
+) -> Result<String, ProviderError> {
     let key = cfg.api_key.as_deref().ok_or_else(|| ProviderError::Config("Gemini needs an API key".into()))?;
     let model: String = cfg.model.chars().filter(|c| c.is_ascii_alphanumeric() || "-._".contains(*c)).collect();
     let url = format!("{}/v1beta/models/{model}:generateContent", base(cfg, DEFAULT_BASE, allow)?);

@@ -47,7 +47,9 @@ impl ProviderKind {
 
     /// Parses a stored or configured name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Builtin, Self::Openai, Self::Anthropic, Self::Gemini, Self::Bedrock].into_iter().find(|k| k.as_str() == s)
+        [Self::Builtin, Self::Openai, Self::Anthropic, Self::Gemini, Self::Bedrock]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 
     /// The model used when none is configured.
@@ -120,7 +122,9 @@ pub async fn resolve(state: &AppState, tenant_id: &str) -> Result<Option<Provide
             return Ok(None);
         }
         let open = |col: &str| -> Result<Option<String>, AppError> {
-            get_opt_str(&r, col).map(|s| crypto::open(key, &s).map_err(|e| crate::engine::error::internal("ai provider secret", e))).transpose()
+            get_opt_str(&r, col)
+                .map(|s| crypto::open(key, &s).map_err(|e| crate::engine::error::internal("ai provider secret", e)))
+                .transpose()
         };
         return Ok(Some(ProviderConfig {
             kind,
@@ -132,13 +136,15 @@ pub async fn resolve(state: &AppState, tenant_id: &str) -> Result<Option<Provide
         }));
     }
     let c = &state.config;
-    Ok(c.ai_provider.as_deref().and_then(ProviderKind::parse).filter(|k| *k != ProviderKind::Builtin).map(|kind| ProviderConfig {
-        kind,
-        model: c.ai_model.clone().unwrap_or_else(|| kind.default_model().into()),
-        base_url: c.ai_base_url.clone(),
-        api_key: c.ai_api_key.clone(),
-        secret: std::env::var("AWS_SECRET_ACCESS_KEY").ok(),
-        region: std::env::var("AWS_REGION").ok(),
+    Ok(c.ai_provider.as_deref().and_then(ProviderKind::parse).filter(|k| *k != ProviderKind::Builtin).map(|kind| {
+        ProviderConfig {
+            kind,
+            model: c.ai_model.clone().unwrap_or_else(|| kind.default_model().into()),
+            base_url: c.ai_base_url.clone(),
+            api_key: c.ai_api_key.clone(),
+            secret: std::env::var("AWS_SECRET_ACCESS_KEY").ok(),
+            region: std::env::var("AWS_REGION").ok(),
+        }
     }))
 }
 
@@ -172,7 +178,10 @@ pub(crate) async fn post_json(
 
 /// Extracts a string at a JSON pointer, or a Malformed error naming it.
 pub(crate) fn text_at(v: &serde_json::Value, pointer: &str) -> Result<String, ProviderError> {
-    v.pointer(pointer).and_then(|t| t.as_str()).map(str::to_string).ok_or_else(|| ProviderError::Malformed(format!("no text at {pointer}")))
+    v.pointer(pointer)
+        .and_then(|t| t.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| ProviderError::Malformed(format!("no text at {pointer}")))
 }
 
 /// The base URL: configured or default, checked against the outbound rules.

@@ -8,7 +8,12 @@ use serde_json::json;
 pub const DEFAULT_BASE: &str = "https://api.openai.com/v1";
 
 /// Asks for a JSON narrative.
-pub async fn complete(client: &reqwest::Client, allow: bool, cfg: &ProviderConfig, p: &Prompt) -> Result<String, ProviderError> {
+pub async fn complete(
+    client: &reqwest::Client,
+    allow: bool,
+    cfg: &ProviderConfig,
+    p: &Prompt,
+) -> Result<String, ProviderError> {
     let url = format!("{}/chat/completions", base(cfg, DEFAULT_BASE, allow)?);
     let body = json!({
         "model": cfg.model,

@@ -59,7 +59,8 @@ pub fn sign(req: &Signing<'_>, creds: &Credentials, now: chrono::DateTime<chrono
         Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
         None => url.host_str().unwrap_or_default().to_string(),
     };
-    let mut signed: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.trim().to_string())).collect();
+    let mut signed: Vec<(String, String)> =
+        headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.trim().to_string())).collect();
     signed.push(("host".into(), host));
     signed.push(("x-amz-date".into(), amz_date.clone()));
     if let Some(t) = &creds.session_token {
@@ -70,16 +71,23 @@ pub fn sign(req: &Signing<'_>, creds: &Credentials, now: chrono::DateTime<chrono
     let canonical_uri = {
         let p = url.path();
         let enc = p.split('/').map(|seg| uri_encode(seg, false)).collect::<Vec<_>>().join("/");
-        if enc.is_empty() { "/".to_string() } else { enc }
+        if enc.is_empty() {
+            "/".to_string()
+        } else {
+            enc
+        }
     };
-    let mut query: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (uri_encode(&k, false), uri_encode(&v, false))).collect();
+    let mut query: Vec<(String, String)> =
+        url.query_pairs().map(|(k, v)| (uri_encode(&k, false), uri_encode(&v, false))).collect();
     query.sort();
     let canonical_query = query.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
     let canonical_headers: String = signed.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
     let signed_headers = signed.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(";");
-    let canonical_request = format!("{method}\n{canonical_uri}\n{canonical_query}\n{canonical_headers}\n{signed_headers}\n{payload_hash}");
+    let canonical_request =
+        format!("{method}\n{canonical_uri}\n{canonical_query}\n{canonical_headers}\n{signed_headers}\n{payload_hash}");
     let scope = format!("{date}/{region}/{service}/aws4_request");
-    let string_to_sign = format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex::encode(Sha256::digest(canonical_request.as_bytes())));
+    let string_to_sign =
+        format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex::encode(Sha256::digest(canonical_request.as_bytes())));
     let k_date = hmac(format!("AWS4{}", creds.secret_access_key).as_bytes(), &date);
     let k_region = hmac(&k_date, region);
     let k_service = hmac(&k_region, service);
@@ -88,7 +96,10 @@ pub fn sign(req: &Signing<'_>, creds: &Credentials, now: chrono::DateTime<chrono
     let mut out: Vec<(String, String)> = signed.into_iter().filter(|(k, _)| k.starts_with("x-amz-")).collect();
     out.push((
         "authorization".into(),
-        format!("AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}", creds.access_key_id),
+        format!(
+            "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",
+            creds.access_key_id
+        ),
     ));
     out
 }
@@ -108,7 +119,8 @@ mod tests {
         };
         let url = url::Url::parse("https://example.amazonaws.com/").unwrap();
         let now = chrono::Utc.with_ymd_and_hms(2015, 8, 30, 12, 36, 0).unwrap();
-        let req = Signing { method: "GET", url: &url, headers: &[], body: b"", region: "us-east-1", service: "service" };
+        let req =
+            Signing { method: "GET", url: &url, headers: &[], body: b"", region: "us-east-1", service: "service" };
         let h = sign(&req, &creds, now);
         let auth = &h.iter().find(|(k, _)| k == "authorization").unwrap().1;
         assert_eq!(

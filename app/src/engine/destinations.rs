@@ -1,0 +1,556 @@
+//! Notification destinations (PRODUCT §9): parsed and validated per kind at the edge, secrets
+//! (Slack/Teams webhook URLs, webhook signing secret and header values) sealed at rest, answered
+//! redacted, and tested with a real message. Deleting keeps the row (soft delete) so runs that
+//! referenced it can report it as skipped with a reason.
+
+use super::crypto::{self, PLACEHOLDER};
+use super::db::{get_i64, get_opt_i64, get_opt_str, get_str};
+use super::delivery::{self, DeliveryInput, Destination, Settings};
+use super::store::audit;
+use super::{new_id, AppState};
+use crate::model::{AppError, FieldError};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// `POST/PATCH /notifications/destinations` body.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DestinationInput {
+    /// `slack`, `teams`, `email`, `webhook` (not changeable on PATCH).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// 1–120 characters.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Paused destinations are skipped.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// Kind-specific configuration.
+    #[serde(default)]
+    pub config: Option<Value>,
+}
+
+/// A destination as every API answers it: secrets redacted.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DestinationView {
+    /// Id.
+    pub id: String,
+    /// Kind.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// Enabled (not paused).
+    pub enabled: bool,
+    /// Configuration with secrets replaced by the placeholder.
+    pub config: Value,
+    /// A safe one-line summary (host, recipients).
+    pub summary: String,
+    /// Last update, epoch ms.
+    pub updated_at: i64,
+}
+
+/// The parsed configuration: public part (stored as JSON) and secret part (sealed).
+struct Parsed {
+    public: Value,
+    secret: BTreeMap<String, Value>,
+    summary: String,
+}
+
+fn err(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError { field: field.into(), message: message.into() }
+}
+
+fn url_field(cfg: &Value, key: &str, allow_private: bool, errs: &mut Vec<FieldError>) -> Option<String> {
+    let field = format!("config.{key}");
+    match cfg.get(key).and_then(Value::as_str).map(str::trim) {
+        None | Some("") => {
+            errs.push(err(&field, "required"));
+            None
+        }
+        Some(u) => match super::outbound::check_url(u, allow_private) {
+            Ok(url) => Some(url.to_string()),
+            Err(e) => {
+                errs.push(err(&field, e.to_string()));
+                None
+            }
+        },
+    }
+}
+
+fn email_ok(s: &str) -> bool {
+    s.parse::<lettre::Address>().is_ok()
+}
+
+/// Validates a kind's configuration, merging placeholders with the stored secrets.
+fn parse(
+    kind: &str,
+    cfg: &Value,
+    old_secret: &BTreeMap<String, Value>,
+    allow_private: bool,
+) -> Result<Parsed, Vec<FieldError>> {
+    let mut errs = Vec::new();
+    // A placeholder means "keep the stored value".
+    let secret_or_old = |key: &str| -> Option<Value> {
+        match cfg.get(key) {
+            Some(Value::String(s)) if s == PLACEHOLDER => old_secret.get(key).cloned(),
+            other => other.cloned(),
+        }
+    };
+    let mut secret = BTreeMap::new();
+    let (public, summary) = match kind {
+        "slack" | "teams" => {
+            let merged = json!({ "webhookUrl": secret_or_old("webhookUrl") });
+            let url = url_field(&merged, "webhookUrl", allow_private, &mut errs);
+            let host = url
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok())
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default();
+            if let Some(u) = url {
+                secret.insert("webhookUrl".to_string(), Value::String(u));
+            }
+            (json!({}), host)
+        }
+        "webhook" => {
+            let url = url_field(cfg, "url", allow_private, &mut errs);
+            if let Some(s) =
+                secret_or_old("secret").and_then(|v| v.as_str().map(str::to_string)).filter(|s| !s.is_empty())
+            {
+                if s.len() < 16 {
+                    errs.push(err("config.secret", "a signing secret needs at least 16 characters"));
+                }
+                secret.insert("secret".into(), Value::String(s));
+            }
+            let mut headers = BTreeMap::new();
+            if let Some(h) = cfg.get("headers") {
+                match h.as_object() {
+                    None => errs.push(err("config.headers", "an object of header names to values")),
+                    Some(map) => {
+                        for (k, v) in map {
+                            let value = match v.as_str() {
+                                Some(p) if p == PLACEHOLDER => old_secret
+                                    .get("headers")
+                                    .and_then(|o| o.get(k))
+                                    .and_then(Value::as_str)
+                                    .map(str::to_string),
+                                Some(s) => Some(s.to_string()),
+                                None => None,
+                            };
+                            let valid_name = !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                            match value {
+                                Some(v) if valid_name && !v.contains(['\r', '\n']) => {
+                                    headers.insert(k.clone(), Value::String(v));
+                                }
+                                _ => errs.push(err(
+                                    &format!("config.headers.{k}"),
+                                    "a header name of letters, digits and '-' with a text value",
+                                )),
+                            }
+                        }
+                    }
+                }
+            }
+            secret.insert("headers".into(), Value::Object(headers.into_iter().collect()));
+            let host = url
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok())
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default();
+            (json!({ "url": url.unwrap_or_default() }), host)
+        }
+        "email" => {
+            let from = cfg.get("from").and_then(Value::as_str).unwrap_or_default().trim().to_string();
+            if !email_ok(&from) {
+                errs.push(err("config.from", "a valid email address"));
+            }
+            let to: Vec<String> = cfg
+                .get("to")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(|v| v.as_str().map(|s| s.trim().to_string())).collect())
+                .unwrap_or_default();
+            if to.is_empty() || to.len() > 50 {
+                errs.push(err("config.to", "between 1 and 50 recipients"));
+            }
+            for (i, t) in to.iter().enumerate() {
+                if !email_ok(t) {
+                    errs.push(err(&format!("config.to[{i}]"), format!("'{t}' is not a valid email address")));
+                }
+            }
+            let reply_to =
+                cfg.get("replyTo").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+            if reply_to.as_deref().is_some_and(|r| !email_ok(r)) {
+                errs.push(err("config.replyTo", "a valid email address"));
+            }
+            let summary = format!("{} recipient(s)", to.len());
+            (json!({ "from": from, "to": to, "replyTo": reply_to }), summary)
+        }
+        other => {
+            errs.push(err("kind", format!("'{other}' is not one of slack, teams, email, webhook")));
+            (json!({}), String::new())
+        }
+    };
+    if errs.is_empty() {
+        Ok(Parsed { public, secret, summary })
+    } else {
+        Err(errs)
+    }
+}
+
+fn redacted(kind: &str, public: &Value, secret: &BTreeMap<String, Value>) -> Value {
+    let mut v = public.clone();
+    let obj = v.as_object_mut().expect("config is an object");
+    match kind {
+        "slack" | "teams" => {
+            obj.insert("webhookUrl".into(), json!(PLACEHOLDER));
+        }
+        "webhook" => {
+            obj.insert("secret".into(), json!(if secret.contains_key("secret") { PLACEHOLDER } else { "" }));
+            let headers: serde_json::Map<String, Value> = secret
+                .get("headers")
+                .and_then(Value::as_object)
+                .map(|m| m.keys().map(|k| (k.clone(), json!(PLACEHOLDER))).collect())
+                .unwrap_or_default();
+            obj.insert("headers".into(), Value::Object(headers));
+        }
+        _ => {}
+    }
+    v
+}
+
+fn check_name(name: &str, errs: &mut Vec<FieldError>) {
+    let n = name.trim().chars().count();
+    if n == 0 || n > 120 {
+        errs.push(err("name", "required, 1–120 characters"));
+    }
+}
+
+/// A stored destination with its secrets opened (server memory only).
+pub struct Stored {
+    /// The redacted view.
+    pub view: DestinationView,
+    /// Soft-deleted at, if deleted.
+    pub deleted_at: Option<i64>,
+    /// The delivery adapter's configuration.
+    pub destination: Destination,
+}
+
+fn load_row(state: &AppState, r: &sqlx::any::AnyRow) -> Result<Stored, AppError> {
+    let kind = get_str(r, "kind");
+    let public: Value = serde_json::from_str(&get_str(r, "config")).unwrap_or(json!({}));
+    let secret: BTreeMap<String, Value> = match get_opt_str(r, "secret_sealed") {
+        Some(s) => serde_json::from_str(
+            &crypto::open(state.config.secret_key.as_ref(), &s)
+                .map_err(|e| super::error::internal("destination secret", e))?,
+        )
+        .unwrap_or_default(),
+        None => BTreeMap::new(),
+    };
+    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let destination = match kind.as_str() {
+        "slack" => Destination::Slack {
+            webhook_url: secret.get("webhookUrl").and_then(Value::as_str).unwrap_or_default().into(),
+        },
+        "teams" => Destination::Teams {
+            webhook_url: secret.get("webhookUrl").and_then(Value::as_str).unwrap_or_default().into(),
+        },
+        "email" => Destination::Email {
+            from: s(&public, "from"),
+            to: public
+                .get("to")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                .unwrap_or_default(),
+            reply_to: public.get("replyTo").and_then(Value::as_str).map(str::to_string),
+        },
+        _ => Destination::Webhook {
+            url: s(&public, "url"),
+            secret: secret.get("secret").and_then(Value::as_str).map(str::to_string),
+            headers: secret
+                .get("headers")
+                .and_then(Value::as_object)
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+                .unwrap_or_default(),
+        },
+    };
+    let summary = match &destination {
+        Destination::Slack { webhook_url } | Destination::Teams { webhook_url } => {
+            url::Url::parse(webhook_url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default()
+        }
+        Destination::Email { to, .. } => format!("{} recipient(s)", to.len()),
+        Destination::Webhook { url, .. } => {
+            url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default()
+        }
+    };
+    Ok(Stored {
+        view: DestinationView {
+            id: get_str(r, "id"),
+            kind: kind.clone(),
+            name: get_str(r, "name"),
+            enabled: get_i64(r, "enabled") != 0,
+            config: redacted(&kind, &public, &secret),
+            summary,
+            updated_at: get_i64(r, "updated_at"),
+        },
+        deleted_at: get_opt_i64(r, "deleted_at"),
+        destination,
+    })
+}
+
+const COLUMNS: &str = "id, kind, name, enabled, config, secret_sealed, deleted_at, updated_at";
+
+/// The tenant's destinations (not deleted), by name.
+pub async fn list(state: &AppState, tenant_id: &str) -> Result<Vec<DestinationView>, AppError> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM destinations WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY name, id");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant_id).fetch_all(&state.db.pool).await?;
+    rows.iter().map(|r| load_row(state, r).map(|s| s.view)).collect()
+}
+
+/// One destination of the tenant (deleted ones included when `with_deleted`); 404 otherwise.
+pub async fn get(state: &AppState, tenant_id: &str, id: &str, with_deleted: bool) -> Result<Stored, AppError> {
+    let sql = format!("SELECT {COLUMNS} FROM destinations WHERE tenant_id = $1 AND id = $2");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant_id).bind(id).fetch_optional(&state.db.pool).await?;
+    let stored = row.map(|r| load_row(state, &r)).transpose()?.ok_or_else(|| AppError::not_found("destination"))?;
+    if stored.deleted_at.is_some() && !with_deleted {
+        return Err(AppError::not_found("destination"));
+    }
+    Ok(stored)
+}
+
+fn seal_secret(state: &AppState, secret: &BTreeMap<String, Value>) -> Result<Option<String>, AppError> {
+    if secret.is_empty() {
+        return Ok(None);
+    }
+    let plain = serde_json::to_string(secret).map_err(|e| super::error::internal("destination secret", e))?;
+    crypto::seal(state.config.secret_key.as_ref(), &plain)
+        .map(Some)
+        .map_err(|e| AppError::invalid("config", e.to_string()))
+}
+
+/// Creates a destination (admin).
+pub async fn create(
+    state: &AppState,
+    tenant_id: &str,
+    actor: &str,
+    input: DestinationInput,
+) -> Result<DestinationView, AppError> {
+    let kind = input.kind.clone().unwrap_or_default();
+    let name = input.name.clone().unwrap_or_default();
+    let mut errs = Vec::new();
+    check_name(&name, &mut errs);
+    let parsed = parse(
+        &kind,
+        input.config.as_ref().unwrap_or(&json!({})),
+        &BTreeMap::new(),
+        state.config.allow_private_destinations,
+    );
+    let parsed = match parsed {
+        Ok(p) if errs.is_empty() => p,
+        Ok(_) => return Err(AppError::validation(errs)),
+        Err(mut e) => {
+            errs.append(&mut e);
+            return Err(AppError::validation(errs));
+        }
+    };
+    let sealed = seal_secret(state, &parsed.secret)?;
+    let (id, now) = (new_id(), state.clock.now_ms());
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO destinations (id, tenant_id, kind, name, enabled, config, secret_sealed, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+    )
+    .bind(&id)
+    .bind(tenant_id)
+    .bind(&kind)
+    .bind(name.trim())
+    .bind(i64::from(input.enabled.unwrap_or(true)))
+    .bind(parsed.public.to_string())
+    .bind(sealed.as_deref())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let detail = json!({"kind": kind, "name": name.trim(), "summary": parsed.summary});
+    audit::record(
+        &mut *tx,
+        audit::Entry {
+            tenant_id,
+            actor,
+            action: "destination.create",
+            target_kind: "destination",
+            target_id: &id,
+            detail,
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(get(state, tenant_id, &id, false).await?.view)
+}
+
+/// Updates name, enabled and/or configuration (admin); placeholders keep stored secrets.
+pub async fn update(
+    state: &AppState,
+    tenant_id: &str,
+    actor: &str,
+    id: &str,
+    input: DestinationInput,
+) -> Result<DestinationView, AppError> {
+    let current = get(state, tenant_id, id, false).await?;
+    let mut errs = Vec::new();
+    if input.kind.as_deref().is_some_and(|k| k != current.view.kind) {
+        errs.push(err("kind", "the kind of a destination cannot change; create a new one"));
+    }
+    let name = input.name.clone().unwrap_or(current.view.name.clone());
+    check_name(&name, &mut errs);
+    let row = sqlx::query("SELECT config, secret_sealed FROM destinations WHERE id = $1")
+        .bind(id)
+        .fetch_one(&state.db.pool)
+        .await?;
+    let old_secret: BTreeMap<String, Value> = match get_opt_str(&row, "secret_sealed") {
+        Some(s) => serde_json::from_str(
+            &crypto::open(state.config.secret_key.as_ref(), &s)
+                .map_err(|e| super::error::internal("destination secret", e))?,
+        )
+        .unwrap_or_default(),
+        None => BTreeMap::new(),
+    };
+    let old_public: Value = serde_json::from_str(&get_str(&row, "config")).unwrap_or(json!({}));
+    let cfg = match &input.config {
+        Some(c) => c.clone(),
+        None => redacted(&current.view.kind, &old_public, &old_secret),
+    };
+    let parsed = match parse(&current.view.kind, &cfg, &old_secret, state.config.allow_private_destinations) {
+        Ok(p) if errs.is_empty() => p,
+        Ok(_) => return Err(AppError::validation(errs)),
+        Err(mut e) => {
+            errs.append(&mut e);
+            return Err(AppError::validation(errs));
+        }
+    };
+    let sealed = seal_secret(state, &parsed.secret)?;
+    let now = state.clock.now_ms();
+    let enabled = input.enabled.unwrap_or(current.view.enabled);
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query("UPDATE destinations SET name = $1, enabled = $2, config = $3, secret_sealed = $4, updated_at = $5 WHERE id = $6 AND tenant_id = $7")
+        .bind(name.trim())
+        .bind(i64::from(enabled))
+        .bind(parsed.public.to_string())
+        .bind(sealed.as_deref())
+        .bind(now)
+        .bind(id)
+        .bind(tenant_id)
+        .execute(&mut *tx)
+        .await?;
+    let detail = json!({"name": name.trim(), "enabled": enabled, "configChanged": input.config.is_some()});
+    audit::record(
+        &mut *tx,
+        audit::Entry {
+            tenant_id,
+            actor,
+            action: "destination.update",
+            target_kind: "destination",
+            target_id: id,
+            detail,
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(get(state, tenant_id, id, false).await?.view)
+}
+
+/// Soft-deletes a destination (admin); schedules that still name it report it as skipped.
+pub async fn delete(state: &AppState, tenant_id: &str, actor: &str, id: &str) -> Result<(), AppError> {
+    get(state, tenant_id, id, false).await?;
+    let now = state.clock.now_ms();
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query("UPDATE destinations SET deleted_at = $1, enabled = 0, secret_sealed = NULL, updated_at = $1 WHERE id = $2 AND tenant_id = $3")
+        .bind(now)
+        .bind(id)
+        .bind(tenant_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut *tx,
+        audit::Entry {
+            tenant_id,
+            actor,
+            action: "destination.delete",
+            target_kind: "destination",
+            target_id: id,
+            detail: json!({}),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The outcome of a Test.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TestOutcome {
+    /// Delivered or accepted.
+    pub ok: bool,
+    /// `delivered`, `accepted` or `failed`.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The error, when failed (no secrets).
+    pub error: Option<String>,
+}
+
+/// Delivery settings from configuration.
+pub fn settings(state: &AppState) -> Settings {
+    Settings {
+        allow_private: state.config.allow_private_destinations,
+        smtp_url: state.config.smtp_url.clone(),
+        ..Settings::default()
+    }
+}
+
+/// Sends a test message to a destination (admin) and reports the destination's own outcome.
+pub async fn test(state: &AppState, tenant_id: &str, actor: &str, id: &str) -> Result<TestOutcome, AppError> {
+    let stored = get(state, tenant_id, id, false).await?;
+    let now = state.clock.now_ms();
+    let generated = super::sources::common::iso_instant(now);
+    let input = DeliveryInput {
+        delivery_id: format!("test-{}", new_id()),
+        run_id: "test".into(),
+        tenant_id: tenant_id.into(),
+        template_id: "test".into(),
+        template_name: format!("Test message for {}", stored.view.name),
+        schedule_id: None,
+        status: "succeeded".into(),
+        period: "test".into(),
+        generated_at: generated,
+        narrative: None,
+        sections: Vec::new(),
+        artifacts: Vec::new(),
+        run_url: format!("{}/settings/integrations", state.config.public_url),
+        is_test: true,
+    };
+    let mut quick = settings(state);
+    quick.max_attempts = 2;
+    quick.max_total = std::time::Duration::from_secs(30);
+    let outcome = delivery::deliver(&stored.destination, &input, &quick, |_| {}).await;
+    let status = outcome.status.as_str().to_string();
+    let ok = matches!(status.as_str(), "delivered" | "accepted");
+    let detail = json!({"status": status, "attempts": outcome.attempts});
+    audit::record_db(
+        &state.db,
+        audit::Entry {
+            tenant_id,
+            actor,
+            action: "destination.test",
+            target_kind: "destination",
+            target_id: id,
+            detail,
+        },
+        now,
+    )
+    .await?;
+    Ok(TestOutcome { ok, status, attempts: outcome.attempts, error: outcome.error })
+}

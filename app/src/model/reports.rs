@@ -1,0 +1,235 @@
+//! Saved reports on the wire: templates, schedules and runs (PRODUCT §5–§8, camelCase JSON).
+
+use serde::{Deserialize, Serialize};
+
+/// The narrative settings of a template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NarrativeSettings {
+    /// Write a narrative (on by default).
+    pub enabled: bool,
+    /// Appended to the prompt.
+    #[serde(default)]
+    pub prompt: Option<String>,
+}
+
+impl Default for NarrativeSettings {
+    fn default() -> Self {
+        NarrativeSettings { enabled: true, prompt: None }
+    }
+}
+
+/// A schedule as sent (create) — every field optional on PATCH.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleInput {
+    /// The template (REST create of a schedule only).
+    #[serde(default)]
+    pub template_id: Option<String>,
+    /// Name (default "Schedule").
+    #[serde(default)]
+    pub name: Option<String>,
+    /// 5-field cron.
+    #[serde(default)]
+    pub cron_expression: Option<String>,
+    /// IANA zone (default UTC).
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// Destination ids.
+    #[serde(default)]
+    pub destinations: Option<Vec<String>>,
+    /// Enabled (default true).
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// A template as sent (create) — every field optional on PATCH.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateInput {
+    /// Name, ≤ 200 characters.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Dashboard key.
+    #[serde(default)]
+    pub dashboard: Option<String>,
+    /// Period key (default 7d).
+    #[serde(default)]
+    pub period: Option<String>,
+    /// Segment filter.
+    #[serde(default)]
+    pub segment_id: Option<String>,
+    /// Source parameters on screen (`groupBy`, `model`).
+    #[serde(default)]
+    pub params: Option<std::collections::BTreeMap<String, String>>,
+    /// Formats (≥ 1 of pdf, csv, md, html).
+    #[serde(default)]
+    pub formats: Option<Vec<String>>,
+    /// Narrative settings.
+    #[serde(default)]
+    pub narrative: Option<NarrativeSettings>,
+    /// Used when a schedule has no destinations, and by Run Now without a schedule.
+    #[serde(default)]
+    pub fallback_destinations: Option<Vec<String>>,
+    /// Enabled.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// A schedule created in the same transaction.
+    #[serde(default)]
+    pub schedule: Option<ScheduleInput>,
+}
+
+/// A schedule as answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleView {
+    /// Id.
+    pub id: String,
+    /// Template.
+    pub template_id: String,
+    /// Name.
+    pub name: String,
+    /// Cron.
+    pub cron_expression: String,
+    /// Zone.
+    pub timezone: String,
+    /// Destination ids.
+    pub destinations: Vec<String>,
+    /// Enabled.
+    pub enabled: bool,
+    /// Next firing, RFC 3339 UTC (None when disabled or parked).
+    pub next_run_at: Option<String>,
+    /// "Every Monday at 08:00 Europe/Paris".
+    pub description: String,
+    /// Why the schedule cannot fire, if so.
+    pub parked_reason: Option<String>,
+    /// The latest run's status.
+    pub last_status: Option<String>,
+}
+
+/// A template as answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateView {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Dashboard key.
+    pub dashboard: String,
+    /// Period key.
+    pub period: String,
+    /// Segment filter.
+    pub segment_id: Option<String>,
+    /// Source parameters.
+    pub params: std::collections::BTreeMap<String, String>,
+    /// Formats.
+    pub formats: Vec<String>,
+    /// Narrative settings.
+    pub narrative: NarrativeSettings,
+    /// Fallback destinations.
+    pub fallback_destinations: Vec<String>,
+    /// Enabled.
+    pub enabled: bool,
+    /// Who created it.
+    pub created_by: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// Its schedules.
+    pub schedules: Vec<ScheduleView>,
+    /// The latest run's status, if any.
+    pub last_run_status: Option<String>,
+    /// The latest run's id, if any.
+    pub last_run_id: Option<String>,
+}
+
+/// A run's narrative as answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunNarrative {
+    /// The summary.
+    pub executive_summary: String,
+    /// Takeaways.
+    pub key_takeaways: Vec<String>,
+    /// Who wrote it.
+    pub provider: String,
+    /// Whether the built-in narrator replaced a failed provider.
+    pub fallback: bool,
+}
+
+/// An artifact as answered (the bytes are downloaded separately).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArtifactView {
+    /// Format key.
+    pub format: String,
+    /// File name.
+    pub filename: String,
+    /// Media type.
+    pub media_type: String,
+    /// Size.
+    pub size_bytes: i64,
+    /// SHA-256, hex.
+    pub sha256: String,
+    /// Whether the bytes were pruned by retention.
+    pub pruned: bool,
+}
+
+/// A delivery as answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryView {
+    /// Destination.
+    pub destination_id: String,
+    /// Kind.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// pending, delivered, accepted, failed, skipped.
+    pub status: String,
+    /// Attempts.
+    pub attempts: i64,
+    /// Error or skip reason.
+    pub error: Option<String>,
+}
+
+/// A run as answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunView {
+    /// Id.
+    pub id: String,
+    /// Template.
+    pub template_id: String,
+    /// Schedule, if scheduled.
+    pub schedule_id: Option<String>,
+    /// `schedule` or `run_now`.
+    pub trigger: String,
+    /// Who (email, `scheduler`).
+    pub triggered_by: String,
+    /// queued, running, succeeded, partial, failed.
+    pub status: String,
+    /// queued, rendering, delivering, finished.
+    pub phase: String,
+    /// The slot, for scheduled runs (RFC 3339).
+    pub scheduled_for: Option<String>,
+    /// RFC 3339.
+    pub started_at: Option<String>,
+    /// RFC 3339.
+    pub finished_at: Option<String>,
+    /// Duration.
+    pub duration_ms: Option<i64>,
+    /// The narrative.
+    pub narrative: Option<RunNarrative>,
+    /// Artifacts.
+    pub artifacts: Vec<ArtifactView>,
+    /// Deliveries.
+    pub deliveries: Vec<DeliveryView>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// The template's name (from the run's own inputs).
+    pub template_name: String,
+    /// The period, in words and dates.
+    pub period: String,
+    /// Section titles and row counts.
+    pub sections: Vec<(String, usize)>,
+}

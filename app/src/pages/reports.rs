@@ -1,0 +1,336 @@
+//! Settings → Reports: the saved reports list, a report's page with its Details, Schedule and
+//! Runs tabs, and the run page (the link deliveries carry). Viewers read; editors act.
+
+use crate::api::reports::{
+    delete_schedule, delete_template, get_run, get_template, list_runs, list_templates, run_now, update_schedule,
+    update_template,
+};
+use crate::components::shell::CurrentUser;
+use crate::components::toast::Toasts;
+use crate::model::reports::{RunView, ScheduleInput, TemplateInput, TemplateView};
+use crate::model::{AppError, Role};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+fn can_edit() -> Memo<bool> {
+    let me = use_context::<CurrentUser>();
+    Memo::new(move |_| {
+        me.and_then(|m| m.0.get()).and_then(|r| r.ok()).flatten().is_some_and(|m| m.role.allows(Role::Editor))
+    })
+}
+
+/// Polls a run until it finishes, then toasts the per-destination result.
+fn watch_run(run_id: String, progress: RwSignal<Option<RunView>>, done: impl Fn() + Clone + 'static) {
+    let toasts = use_context::<Toasts>();
+    leptos::task::spawn_local(async move {
+        for _ in 0..1200 {
+            if let Ok(r) = get_run(run_id.clone()).await {
+                let finished = r.phase == "finished";
+                progress.set(Some(r.clone()));
+                if finished {
+                    if let Some(t) = toasts {
+                        let per: Vec<String> =
+                            r.deliveries.iter().map(|d| format!("{}: {}", d.name, d.status)).collect();
+                        let text = if per.is_empty() {
+                            format!("Run {}: no destinations.", r.status)
+                        } else {
+                            format!("Run {} — {}", r.status, per.join(", "))
+                        };
+                        t.show(
+                            text,
+                            r.status == "failed",
+                            Some((format!("/reports/runs/{}", r.id), "Open the run".into())),
+                        );
+                    }
+                    done();
+                    return;
+                }
+            }
+            sleep_ms(500).await;
+        }
+    });
+}
+
+async fn sleep_ms(ms: u64) {
+    #[cfg(feature = "hydrate")]
+    gloo_timers::future::TimeoutFuture::new(ms as u32).await;
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ms;
+}
+
+/// `/settings/reports`.
+#[component]
+pub fn ReportsPage() -> impl IntoView {
+    let edit = can_edit();
+    let version = RwSignal::new(0u32);
+    let list = Resource::new(move || version.get(), |_| list_templates());
+    let progress = RwSignal::new(None::<RunView>);
+    let toggle = Action::new(move |t: &TemplateView| {
+        let (id, on) = (t.id.clone(), !t.enabled);
+        async move { update_template(id, TemplateInput { enabled: Some(on), ..Default::default() }).await }
+    });
+    let remove = Action::new(move |id: &String| delete_template(id.clone()));
+    Effect::new(move |_| {
+        if toggle.value().get().is_some() || remove.value().get().is_some() {
+            version.update(|v| *v += 1);
+        }
+    });
+    let start = move |id: String| {
+        leptos::task::spawn_local(async move {
+            match run_now(id).await {
+                Ok(run) => watch_run(run, progress, move || version.update(|v| *v += 1)),
+                Err(e) => {
+                    if let Some(t) = use_context::<Toasts>() {
+                        t.show(e.message, true, None);
+                    }
+                }
+            }
+        });
+    };
+    view! {
+        <Title text="Reports"/>
+        <div class="page-header"><div><h1>"Reports"</h1><p class="muted">"Saved reports, their schedules and runs."</p></div></div>
+        <p class="banner" data-testid="scheduler-banner">"Schedules fire through the built-in ticker or POST /api/cron/tick; Run Now works either way."</p>
+        {move || progress.get().filter(|r| r.phase != "finished").map(|r| view! { <p class="banner" data-testid="run-progress">{format!("Running “{}”: {}…", r.template_name, r.phase)}</p> })}
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || list.get().map(|r| match r {
+                Err(e) => view! { <p class="widget-error">{e.message}</p> }.into_any(),
+                Ok(ts) if ts.is_empty() => view! { <div class="card empty"><p>"No reports yet. Open a dashboard and choose Save as Report."</p></div> }.into_any(),
+                Ok(ts) => view! {
+                    <div class="card table-wrap">
+                        <table class="data" data-testid="templates">
+                            <thead><tr><th>"Name"</th><th>"Dashboard"</th><th>"Formats"</th><th>"Schedule"</th><th>"Next run"</th><th>"Last run"</th><th>"Enabled"</th>{move || edit.get().then(|| view! { <th>"Actions"</th> })}</tr></thead>
+                            <tbody>
+                                {ts.into_iter().map(|t| {
+                                    let sched = t.schedules.first().cloned();
+                                    let (t1, t2, id1, id2) = (t.clone(), t.clone(), t.id.clone(), t.id.clone());
+                                    let (name, name2, href) = (t.name.clone(), t.name.clone(), format!("/settings/reports/{}", t.id));
+                                    let last = t.last_run_status.clone();
+                                    view! {
+                                        <tr data-template=name>
+                                            <td><A href=href>{name2}</A></td>
+                                            <td>{t.dashboard.clone()}</td>
+                                            <td>{t.formats.join(", ").to_uppercase()}</td>
+                                            <td>{sched.as_ref().map(|s| s.description.clone()).unwrap_or_else(|| "On demand".into())}</td>
+                                            <td class="mono">{sched.as_ref().and_then(|s| s.next_run_at.clone()).unwrap_or_else(|| "—".into())}</td>
+                                            <td>{last.map(|s| view! { <span class=format!("badge badge-{s}")>{s.clone()}</span> })}</td>
+                                            <td>{if t.enabled { "yes" } else { "no" }}</td>
+                                            {move || edit.get().then(|| {
+                                                let (t1, t2, id1, id2) = (t1.clone(), t2.clone(), id1.clone(), id2.clone());
+                                                view! {
+                                                    <td class="actions">
+                                                        <button class="btn btn-sm btn-primary" data-testid="run-now" on:click=move |_| start(id1.clone())>"Run Now"</button>
+                                                        <button class="btn btn-sm" on:click=move |_| { toggle.dispatch(t1.clone()); }>{if t2.enabled { "Disable" } else { "Enable" }}</button>
+                                                        <button class="btn btn-sm btn-danger" on:click=move |_| {
+                                                            if window().confirm_with_message("Delete this report and its schedules? Past runs are kept.").unwrap_or(false) { remove.dispatch(id2.clone()); }
+                                                        }>"Delete"</button>
+                                                    </td>
+                                                }
+                                            })}
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+/// `/settings/reports/{id}`.
+#[component]
+pub fn TemplatePage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
+    let edit = can_edit();
+    let version = RwSignal::new(0u32);
+    let tab = RwSignal::new("details");
+    let template = Resource::new(move || (id.get(), version.get()), |(id, _)| get_template(id));
+    let offset = RwSignal::new(0i64);
+    let runs = Resource::new(move || (id.get(), offset.get(), version.get()), |(id, o, _)| list_runs(id, o));
+    let progress = RwSignal::new(None::<RunView>);
+    let start = move |_| {
+        let id = id.get_untracked();
+        leptos::task::spawn_local(async move {
+            if let Ok(run) = run_now(id).await {
+                tab.set("runs");
+                watch_run(run, progress, move || version.update(|v| *v += 1));
+            }
+        });
+    };
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || template.get().map(|r| match r {
+                Err(e) => view! { <div class="card"><p class="widget-error">{e.message}</p></div> }.into_any(),
+                Ok(t) => view! {
+                    <Title text=t.name.clone()/>
+                    <div class="page-header">
+                        <div><h1 data-testid="template-name">{t.name.clone()}</h1><p class="muted">{format!("{} dashboard · {} · {}", t.dashboard, t.period, t.formats.join(", ").to_uppercase())}</p></div>
+                        {move || edit.get().then(|| view! { <button class="btn btn-primary" data-testid="run-now" on:click=start>"Run Now"</button> })}
+                    </div>
+                    {move || progress.get().filter(|r| r.phase != "finished").map(|r| view! { <p class="banner" data-testid="run-progress">{format!("Run {}: {}…", r.status, r.phase)}</p> })}
+                    <nav class="tabs">
+                        {[("details", "Details"), ("schedule", "Schedule"), ("runs", "Runs")].into_iter().map(|(k, l)| view! {
+                            <button class:active=move || tab.get() == k data-testid=format!("tab-{k}") on:click=move |_| tab.set(k)>{l}</button>
+                        }).collect_view()}
+                    </nav>
+                    {
+                        let t2 = t.clone();
+                        move || match tab.get() {
+                            "schedule" => view! { <ScheduleTab template=t2.clone() edit=edit version=version/> }.into_any(),
+                            "runs" => view! { <RunsTab runs=runs offset=offset/> }.into_any(),
+                            _ => view! { <DetailsTab template=t2.clone() edit=edit version=version/> }.into_any(),
+                        }
+                    }
+                }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn DetailsTab(template: TemplateView, edit: Memo<bool>, version: RwSignal<u32>) -> impl IntoView {
+    let name = RwSignal::new(template.name.clone());
+    let id = template.id.clone();
+    let save = Action::new(move |n: &String| {
+        let (id, n) = (id.clone(), n.clone());
+        async move { update_template(id, TemplateInput { name: Some(n), ..Default::default() }).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            version.update(|v| *v += 1);
+        }
+    });
+    view! {
+        <div class="card form">
+            <label>"Name"<input type="text" prop:value=move || name.get() disabled=move || !edit.get() on:input=move |ev| name.set(event_target_value(&ev))/></label>
+            <p class="muted">{format!("Narrative: {}. Created by {} on {}.", if template.narrative.enabled { "on" } else { "off" }, template.created_by, template.created_at)}</p>
+            <p class="muted">"The data of a saved report is fixed at save time; to change it, save a fresh copy from the dashboard."</p>
+            {move || edit.get().then(|| view! { <button class="btn" on:click=move |_| { save.dispatch(name.get_untracked()); }>"Save name"</button> })}
+            {move || save.value().get().and_then(|r| r.err()).map(|e: AppError| view! { <span class="field-error">{e.message}</span> })}
+        </div>
+    }
+}
+
+#[component]
+fn ScheduleTab(template: TemplateView, edit: Memo<bool>, version: RwSignal<u32>) -> impl IntoView {
+    let toggle = Action::new(move |(id, on): &(String, bool)| {
+        update_schedule(id.clone(), ScheduleInput { enabled: Some(*on), ..Default::default() })
+    });
+    let remove = Action::new(move |id: &String| delete_schedule(id.clone()));
+    Effect::new(move |_| {
+        if toggle.value().get().is_some() || remove.value().get().is_some() {
+            version.update(|v| *v += 1);
+        }
+    });
+    view! {
+        <div class="card">
+            {if template.schedules.is_empty() { Some(view! { <p class="muted">"No schedule: this report runs on demand."</p> }) } else { None }}
+            <table class="data">
+                <thead><tr><th>"Schedule"</th><th>"Cron"</th><th>"Next run"</th><th>"Destinations"</th><th>"Status"</th>{move || edit.get().then(|| view! { <th></th> })}</tr></thead>
+                <tbody>
+                    {template.schedules.iter().cloned().map(|s| {
+                        let (id1, id2, on) = (s.id.clone(), s.id.clone(), s.enabled);
+                        view! {
+                            <tr>
+                                <td>{s.description.clone()}</td>
+                                <td class="mono">{s.cron_expression.clone()}</td>
+                                <td class="mono">{s.next_run_at.clone().unwrap_or_else(|| "—".into())}</td>
+                                <td>{s.destinations.len()}</td>
+                                <td>{s.parked_reason.clone().unwrap_or_else(|| if s.enabled { "enabled".into() } else { "disabled".into() })}</td>
+                                {move || edit.get().then(|| {
+                                    let (id1, id2) = (id1.clone(), id2.clone());
+                                    view! {
+                                        <td class="actions">
+                                            <button class="btn btn-sm" on:click=move |_| { toggle.dispatch((id1.clone(), !on)); }>{if on { "Disable" } else { "Enable" }}</button>
+                                            <button class="btn btn-sm btn-danger" on:click=move |_| { if window().confirm_with_message("Delete this schedule?").unwrap_or(false) { remove.dispatch(id2.clone()); } }>"Delete"</button>
+                                        </td>
+                                    }
+                                })}
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn RunsTab(runs: Resource<Result<(Vec<RunView>, i64), AppError>>, offset: RwSignal<i64>) -> impl IntoView {
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || runs.get().map(|r| match r {
+                Err(e) => view! { <p class="widget-error">{e.message}</p> }.into_any(),
+                Ok((list, _)) if list.is_empty() => view! { <div class="card empty"><p>"No runs yet. Click Run Now to produce one."</p></div> }.into_any(),
+                Ok((list, total)) => view! {
+                    <div class="card table-wrap">
+                        <table class="data" data-testid="runs">
+                            <thead><tr><th>"Started"</th><th>"Trigger"</th><th>"Status"</th><th>"Duration"</th><th>"Deliveries"</th><th>"Artifacts"</th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|r| view! {
+                                    <tr data-run=r.id.clone()>
+                                        <td><A href=format!("/reports/runs/{}", r.id)>{r.started_at.clone().unwrap_or_else(|| "queued".into())}</A></td>
+                                        <td>{if r.trigger == "run_now" { format!("Run Now by {}", r.triggered_by) } else { "schedule".into() }}</td>
+                                        <td><span class=format!("badge badge-{}", r.status) data-testid="run-status">{r.status.clone()}</span></td>
+                                        <td>{r.duration_ms.map(|d| format!("{:.1} s", d as f64 / 1000.0)).unwrap_or_default()}</td>
+                                        <td>{r.deliveries.iter().map(|d| view! {
+                                            <div><span class=format!("badge badge-{}", d.status) data-testid="delivery-status">{d.status.clone()}</span>" "{d.name.clone()}{d.error.clone().map(|e| format!(" — {e}"))}</div>
+                                        }).collect_view()}</td>
+                                        <td>{r.artifacts.iter().map(|a| view! {
+                                            <a class="btn btn-sm" rel="external" href=format!("/api/v1/reports/runs/{}/artifacts/{}", r.id, a.format) data-testid=format!("artifact-{}", a.format)>{a.format.to_uppercase()}</a>
+                                        }).collect_view()}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        <div class="header-controls">
+                            <button class="btn btn-sm" disabled=move || offset.get() == 0 on:click=move |_| offset.update(|o| *o = (*o - 20).max(0))>"Newer"</button>
+                            <span class="muted">{move || format!("{}–{} of {total}", offset.get() + 1, (offset.get() + 20).min(total))}</span>
+                            <button class="btn btn-sm" disabled=move || offset.get() + 20 >= total on:click=move |_| offset.update(|o| *o += 20)>"Older"</button>
+                        </div>
+                    </div>
+                }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+/// `/reports/runs/{id}`: the run's narrative, sections and deliveries.
+#[component]
+pub fn RunPage() -> impl IntoView {
+    let params = use_params_map();
+    let run = Resource::new(move || params.with(|p| p.get("id").unwrap_or_default()), get_run);
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || run.get().map(|r| match r {
+                Err(e) => view! { <div class="card"><p class="widget-error">{e.message}</p></div> }.into_any(),
+                Ok(r) => view! {
+                    <Title text=format!("Run of {}", r.template_name)/>
+                    <div class="page-header"><div>
+                        <h1>{r.template_name.clone()}</h1>
+                        <p class="muted">{format!("{} · {} · started {}", r.period, r.status, r.started_at.clone().unwrap_or_default())}</p>
+                    </div>
+                    <A href=format!("/settings/reports/{}", r.template_id)>"Back to the report"</A></div>
+                    {r.narrative.clone().map(|n| view! {
+                        <section class="card narrative"><h2>"Executive summary"</h2><p>{n.executive_summary}</p>
+                        <ul class="takeaways">{n.key_takeaways.into_iter().map(|t| view! { <li>{t}</li> }).collect_view()}</ul></section>
+                    })}
+                    {r.error.clone().map(|e| view! { <p class="widget-error">{e}</p> })}
+                    <div class="grid grid-2" style="margin-top:16px">
+                        <section class="card"><h2>"Sections"</h2><ul>{r.sections.iter().map(|(t, n)| view! { <li>{format!("{t}: {n} row(s)")}</li> }).collect_view()}</ul></section>
+                        <section class="card"><h2>"Deliveries"</h2>
+                            {r.deliveries.iter().map(|d| view! { <div><span class=format!("badge badge-{}", d.status)>{d.status.clone()}</span>{format!(" {} ({}), {} attempt(s){}", d.name, d.kind, d.attempts, d.error.clone().map(|e| format!(": {e}")).unwrap_or_default())}</div> }).collect_view()}
+                            <h3 style="margin-top:12px">"Artifacts"</h3>
+                            {r.artifacts.iter().map(|a| view! { <div><a rel="external" href=format!("/api/v1/reports/runs/{}/artifacts/{}", r.id, a.format)>{a.filename.clone()}</a>{format!(" · {} bytes · sha256 {}…", a.size_bytes, &a.sha256[..12])}</div> }).collect_view()}
+                        </section>
+                    </div>
+                }.into_any(),
+            })}
+        </Transition>
+    }
+}

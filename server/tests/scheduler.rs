@@ -1,0 +1,223 @@
+//! The scheduler with a controllable clock (no test sleeps for a schedule): due selection,
+//! re-anchoring after an outage, DST, disabled and parked schedules, the tick endpoint's token,
+//! and exactly one run and one delivery per slot under concurrent ticks on both databases.
+
+mod common;
+
+use app::engine::scheduler;
+use app::model::Role;
+use common::{Backend, TestApp, NOW};
+use serde_json::{json, Value};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const DAY: i64 = 86_400_000;
+
+async fn setup(app: &TestApp) -> (common::Tenant, reqwest::Client) {
+    let t = app.tenant("acme").await;
+    app::engine::demo::load(&app.state.db, &t.id, 3, 0.02, NOW).await.unwrap();
+    let c = app.client_as(&t, Role::Editor).await;
+    (t, c)
+}
+
+async fn template(app: &TestApp, c: &reqwest::Client, cron: &str, tz: &str, destinations: Vec<String>) -> Value {
+    let body = json!({
+        "name": format!("Report {cron}"), "dashboard": "business", "period": "7d", "formats": ["csv"],
+        "narrative": {"enabled": false},
+        "schedule": {"cronExpression": cron, "timezone": tz, "destinations": destinations},
+    });
+    let r = c.post(app.url("/api/v1/reports/templates")).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    r.json().await.unwrap()
+}
+
+async fn runs_of(app: &TestApp) -> Vec<(String, i64, String)> {
+    let rows = sqlx::query("SELECT schedule_id, scheduled_for, status FROM report_runs ORDER BY scheduled_for")
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap();
+    rows.iter().map(|r| (sqlx::Row::get(r, 0), sqlx::Row::get(r, 1), sqlx::Row::get(r, 2))).collect()
+}
+
+db_test!(nothing_fires_before_its_slot_and_a_due_schedule_fires_once, |app| {
+    let (_, c) = setup(&app).await;
+    let t = template(&app, &c, "0 8 * * *", "UTC", vec![]).await;
+    assert_eq!(t["schedules"][0]["nextRunAt"], "2026-12-01T08:00:00Z");
+    let early = scheduler::tick(&app.state).await.unwrap();
+    assert_eq!((early.due, early.claimed), (0, 0));
+    app.state.clock.advance(20 * 3_600_000); // 2026-12-01 08:00 UTC
+    let c1 = scheduler::tick(&app.state).await.unwrap();
+    assert_eq!((c1.due, c1.claimed, c1.succeeded), (1, 1, 1));
+    let c2 = scheduler::tick(&app.state).await.unwrap();
+    assert_eq!(c2.due, 0, "the same slot never fires twice");
+    let runs = runs_of(&app).await;
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].1, NOW + 20 * 3_600_000, "scheduled_for is the slot");
+});
+
+db_test!(after_a_three_day_outage_a_schedule_fires_once_and_waits_for_its_next_slot, |app| {
+    let (tenant, c) = setup(&app).await;
+    let t = template(&app, &c, "0 8 * * *", "UTC", vec![]).await;
+    app.state.clock.advance(3 * DAY + 2 * 3_600_000); // 2026-12-03 14:00 UTC: three slots missed
+    let counts = scheduler::tick(&app.state).await.unwrap();
+    assert_eq!((counts.due, counts.claimed), (1, 1));
+    assert_eq!(runs_of(&app).await.len(), 1, "one run, not a burst");
+    let c = app.client_as(&tenant, Role::Editor).await;
+    let s: Value = c
+        .get(app.url(&format!("/api/v1/reports/schedules/{}", t["schedules"][0]["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s["nextRunAt"], "2026-12-04T08:00:00Z", "re-anchored to the next future slot");
+    assert_eq!(s["lastStatus"], "succeeded");
+});
+
+db_test!(a_local_time_skipped_by_dst_fires_at_the_first_valid_instant, |app| {
+    let (_, c) = setup(&app).await;
+    // Move to 2027-03-27 12:00 UTC, the day before Paris springs forward (and sign in again).
+    let _ = c;
+    app.state.clock.advance(117 * DAY);
+    let tenant = app::engine::store::tenants::find_by_slug(&app.state.db, "acme").await.unwrap().unwrap();
+    let t0 = common::Tenant {
+        id: tenant.id,
+        slug: "acme".into(),
+        emails: [(Role::Editor, "editor@acme.test".to_string())].into_iter().collect(),
+    };
+    let c = app.client_as(&t0, Role::Editor).await;
+    let t = template(&app, &c, "30 2 * * *", "Europe/Paris", vec![]).await;
+    assert_eq!(t["schedules"][0]["nextRunAt"], "2027-03-28T01:00:00Z", "02:30 does not exist; 03:00 CEST is 01:00 UTC");
+    app.state.clock.advance(13 * 3_600_000);
+    let counts = scheduler::tick(&app.state).await.unwrap();
+    assert_eq!(counts.claimed, 1);
+});
+
+db_test!(disabled_templates_and_schedules_never_fire, |app| {
+    let (_, c) = setup(&app).await;
+    let a = template(&app, &c, "0 8 * * *", "UTC", vec![]).await;
+    let b = template(&app, &c, "0 9 * * *", "UTC", vec![]).await;
+    c.patch(app.url(&format!("/api/v1/reports/templates/{}", a["id"].as_str().unwrap())))
+        .json(&json!({"enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    let r = c
+        .patch(app.url(&format!("/api/v1/reports/schedules/{}", b["schedules"][0]["id"].as_str().unwrap())))
+        .json(&json!({"enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    let s: Value = r.json().await.unwrap();
+    assert_eq!(s["nextRunAt"], Value::Null, "a disabled schedule has no next run");
+    app.state.clock.advance(2 * DAY);
+    let counts = scheduler::tick(&app.state).await.unwrap();
+    assert_eq!((counts.due, counts.claimed), (0, 0));
+    assert!(runs_of(&app).await.is_empty());
+});
+
+db_test!(an_invalid_cron_is_parked_with_a_visible_reason, |app| {
+    let (tenant, c) = setup(&app).await;
+    let t = template(&app, &c, "0 8 * * *", "UTC", vec![]).await;
+    let sid = t["schedules"][0]["id"].as_str().unwrap();
+    sqlx::query("UPDATE report_schedules SET cron = '0 8 31 2 *' WHERE id = $1")
+        .bind(sid)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    app.state.clock.advance(DAY);
+    let counts = scheduler::tick(&app.state).await.unwrap();
+    assert_eq!((counts.due, counts.claimed, counts.skipped), (1, 0, 1));
+    let c = app.client_as(&tenant, Role::Editor).await;
+    let s: Value =
+        c.get(app.url(&format!("/api/v1/reports/schedules/{sid}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(s["nextRunAt"], Value::Null);
+    assert_eq!(s["parkedReason"], "the cron expression never fires again");
+});
+
+db_test!(concurrent_ticks_make_exactly_one_run_and_one_delivery_per_slot, |app| {
+    let sink = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&sink).await;
+    let (t, c) = setup(&app).await;
+    let admin = app.client_as(&t, Role::Admin).await;
+    let d: Value = admin
+        .post(app.url("/api/v1/notifications/destinations"))
+        .json(&json!({"kind": "webhook", "name": "Sink", "config": {"url": format!("{}/sink", sink.uri())}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let dest = d["id"].as_str().unwrap().to_string();
+    for h in 0..5 {
+        template(&app, &c, &format!("{} 8 * * *", h * 10), "UTC", vec![dest.clone()]).await;
+    }
+    app.state.clock.advance(DAY);
+    let mut ticks = Vec::new();
+    for _ in 0..8 {
+        let state = app.state.clone();
+        ticks.push(tokio::spawn(async move { scheduler::tick(&state).await.unwrap() }));
+    }
+    let mut claimed = 0;
+    for t in ticks {
+        claimed += t.await.unwrap().claimed;
+    }
+    assert_eq!(claimed, 5, "each of the five slots claimed once across eight ticks");
+    let runs = runs_of(&app).await;
+    assert_eq!(runs.len(), 5);
+    let mut slots: Vec<_> = runs.iter().map(|r| (r.0.clone(), r.1)).collect();
+    slots.dedup();
+    assert_eq!(slots.len(), 5);
+    let received = sink.received_requests().await.unwrap();
+    let mut ids: Vec<String> = received
+        .iter()
+        .map(|r| serde_json::from_slice::<Value>(&r.body).unwrap()["runId"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 5, "exactly one delivery per run");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 5);
+});
+
+#[tokio::test]
+async fn the_tick_endpoint_checks_its_token_and_fails_closed_without_one() {
+    let app = TestApp::start_with(Backend::Sqlite, &[("CRON_TOKEN", "tick-secret")]).await.unwrap();
+    let c = app.plain();
+    assert_eq!(c.post(app.url("/api/cron/tick")).send().await.unwrap().status(), 401);
+    assert_eq!(c.post(app.url("/api/cron/tick")).header("x-cron-token", "wrong").send().await.unwrap().status(), 401);
+    let ok = c.post(app.url("/api/cron/tick")).header("x-cron-token", "tick-secret").send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let v: Value = ok.json().await.unwrap();
+    for k in ["due", "claimed", "succeeded", "partial", "failed", "skipped", "durationMs"] {
+        assert!(v.get(k).is_some(), "{k}");
+    }
+    let closed = TestApp::start(Backend::Sqlite).await.unwrap();
+    let r = closed.plain().post(closed.url("/api/cron/tick")).header("x-cron-token", "anything").send().await.unwrap();
+    assert_eq!(r.status(), 503);
+}
+
+db_test!(a_run_abandoned_by_a_dead_process_is_finished_as_failed, |app| {
+    let (t, _) = setup(&app).await;
+    let id = app::engine::new_id();
+    sqlx::query("INSERT INTO report_runs (id, tenant_id, template_id, trigger, triggered_by, status, phase, queued_at, started_at, lease_until) VALUES ($1, $2, 'tpl', 'schedule', 'scheduler', 'running', 'delivering', $3, $3, $4)")
+        .bind(&id)
+        .bind(&t.id)
+        .bind(NOW)
+        .bind(NOW + 60_000)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(scheduler::finish_abandoned(&app.state).await.unwrap(), 0, "the lease still holds");
+    app.state.clock.advance(10 * 60_000);
+    assert_eq!(scheduler::finish_abandoned(&app.state).await.unwrap(), 1);
+    let r = sqlx::query("SELECT status, error FROM report_runs WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let (status, error): (String, String) = (sqlx::Row::get(&r, 0), sqlx::Row::get(&r, 1));
+    assert_eq!(status, "failed");
+    assert!(error.starts_with("abandoned"));
+});
