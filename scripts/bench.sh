@@ -34,5 +34,8 @@ rm -rf "$dir"
 echo "== render"
 cargo bench -p server --bench render
 
+echo "== tick"
+cargo bench -p server --bench tick
+
 echo "== dashboards"
 cargo bench -p server --bench dashboards

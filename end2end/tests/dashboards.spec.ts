@@ -54,9 +54,10 @@ test("a link with filters reproduces the view, and the segment filter changes th
   await expect(page.getByTestId("segment")).toHaveValue(value!);
 });
 
-test("the executive narrative card keeps its place with the fallback text", async ({ page }) => {
+test("the executive narrative card shows the narrated summary above the KPI cards", async ({ page }) => {
   await page.goto("/dashboards/executive");
-  await expect(page.getByTestId("narrative")).toContainText("Narrative is unavailable right now");
+  await expect(page.getByTestId("narrative-text")).toContainText("Executive for Acme, last 7 days");
+  await expect(page.getByTestId("narrative")).toContainText("Written by the built-in narrator");
   await expect(page.locator(".kpi")).toHaveCount(6);
   await expect(page.locator("[data-source=anomalies] .anomaly").first()).toBeVisible();
 });

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The browser entry point: hydrates the server-rendered app. Nothing else lives here.
 #![allow(unsafe_code)] // wasm-bindgen exports are unsafe extern functions by construction
 

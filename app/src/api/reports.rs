@@ -95,3 +95,13 @@ pub async fn get_run(id: String) -> Result<RunView, AppError> {
     let (state, p) = (super::ctx::state()?, super::ctx::principal()?);
     crate::engine::runs::get(&state, &p.tenant_id, &id).await
 }
+
+/// How schedules fire on this installation: (built-in ticker on, last tick time RFC 3339).
+#[server(prefix = "/sfn", endpoint = "scheduler_status")]
+pub async fn scheduler_status() -> Result<(bool, Option<String>), AppError> {
+    let state = super::ctx::state()?;
+    super::ctx::principal()?;
+    let internal = state.config.scheduler == crate::engine::config::SchedulerMode::Internal;
+    let last = state.last_tick.load(std::sync::atomic::Ordering::Relaxed);
+    Ok((internal, (last > 0).then(|| crate::engine::sources::common::iso_instant(last))))
+}

@@ -48,6 +48,8 @@ pub struct Config {
     pub ai_timeout_secs: i64,
     /// `NARRATE_SESSION_HOURS`: how long a sign-in lasts.
     pub session_hours: i64,
+    /// `NARRATE_RUN_LEASE_SECS`: how long a running run's lease lasts without a heartbeat.
+    pub run_lease_secs: i64,
     /// `NARRATE_SECURE_COOKIES`: force the `Secure` cookie flag (default: when the public URL is https).
     pub secure_cookies: bool,
 }
@@ -112,6 +114,7 @@ impl Config {
             ai_base_url: get("NARRATE_AI_BASE_URL"),
             ai_timeout_secs: number(get("NARRATE_AI_TIMEOUT_SECS"), "NARRATE_AI_TIMEOUT_SECS", 30)?,
             session_hours: number(get("NARRATE_SESSION_HOURS"), "NARRATE_SESSION_HOURS", 12)?,
+            run_lease_secs: number(get("NARRATE_RUN_LEASE_SECS"), "NARRATE_RUN_LEASE_SECS", 300)?,
             secure_cookies: flag(get("NARRATE_SECURE_COOKIES"), "NARRATE_SECURE_COOKIES")?.unwrap_or(secure_default),
         })
     }

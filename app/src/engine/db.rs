@@ -155,6 +155,9 @@ pub async fn bulk_insert(
 ) -> Result<(), sqlx::Error> {
     let Some(first) = rows.first() else { return Ok(()) };
     let ncols = first.len();
+    // SQLite looks named parameters (`$n`) up by a linear scan, which makes a 20 000-parameter
+    // statement quadratic; plain `?` placeholders bind by position. PostgreSQL needs `$n`.
+    let positional = conn.backend_name() == "SQLite";
     let per_chunk = (MAX_PARAMS / ncols).max(1);
     for chunk in rows.chunks(per_chunk) {
         let mut sql = String::with_capacity(head.len() + chunk.len() * ncols * 5 + tail.len() + 16);
@@ -171,8 +174,12 @@ pub async fn bulk_insert(
                     sql.push(',');
                 }
                 n += 1;
-                sql.push('$');
-                sql.push_str(&n.to_string());
+                if positional {
+                    sql.push('?');
+                } else {
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                }
             }
             sql.push(')');
         }

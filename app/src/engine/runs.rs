@@ -19,7 +19,9 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 /// How long a running run's lease lasts before it counts as abandoned (renewed by heartbeats).
-pub const LEASE_MS: i64 = 5 * 60_000;
+pub fn lease_ms(state: &AppState) -> i64 {
+    state.config.run_lease_secs * 1000
+}
 /// How long signed artifact links stay valid.
 pub const LINK_TTL_MS: i64 = 7 * 86_400_000;
 
@@ -87,7 +89,7 @@ async fn set_phase(state: &AppState, run_id: &str, phase: &str) -> Result<(), Ap
     let now = state.clock.now_ms();
     sqlx::query("UPDATE report_runs SET status = 'running', phase = $1, lease_until = $2, started_at = COALESCE(started_at, $3) WHERE id = $4 AND status IN ('queued', 'running')")
         .bind(phase)
-        .bind(now + LEASE_MS)
+        .bind(now + lease_ms(state))
         .bind(now)
         .bind(run_id)
         .execute(&state.db.pool)
@@ -99,7 +101,9 @@ async fn set_phase(state: &AppState, run_id: &str, phase: &str) -> Result<(), Ap
 /// `failed` with the reason.
 pub async fn execute(state: &AppState, tenant_id: &str, tenant_name: &str, run_id: &str) -> Result<String, AppError> {
     let started = state.clock.now_ms();
+    let heartbeat = tokio::spawn(heartbeat(state.clone(), run_id.to_string()));
     let result = pipeline(state, tenant_id, tenant_name, run_id).await;
+    heartbeat.abort();
     let (status, narrative, sections, error) = match result {
         Ok((status, n, s)) => (status, n, s, None),
         Err(e) => {
@@ -129,6 +133,24 @@ pub async fn execute(state: &AppState, tenant_id: &str, tenant_name: &str, run_i
         .await?;
     tracing::info!(event = "run.finished", run.id = %run_id, tenant.id = %tenant_id, status = %status, duration_ms = now - started, "run finished");
     Ok(status)
+}
+
+/// Renews the run's lease every third of its length while the run is in progress, so only a
+/// dead process's runs expire.
+async fn heartbeat(state: AppState, run_id: String) {
+    let every = std::time::Duration::from_millis((lease_ms(&state) / 3).max(200) as u64);
+    loop {
+        tokio::time::sleep(every).await;
+        let until = state.clock.now_ms() + lease_ms(&state);
+        let r = sqlx::query("UPDATE report_runs SET lease_until = $1 WHERE id = $2 AND status = 'running'")
+            .bind(until)
+            .bind(&run_id)
+            .execute(&state.db.pool)
+            .await;
+        if r.is_err() {
+            return;
+        }
+    }
 }
 
 type Finished = (String, Option<serde_json::Value>, Option<serde_json::Value>);

@@ -7,7 +7,7 @@
 
 use super::cron::{parse_zone, CronSpec};
 use super::db::{get_i64, get_str};
-use super::runs::{self, Start, LEASE_MS};
+use super::runs::{self, Start};
 use super::{templates, AppState};
 use crate::model::AppError;
 use serde::Serialize;
@@ -48,7 +48,7 @@ pub async fn finish_abandoned(state: &AppState) -> Result<u64, AppError> {
          WHERE (status = 'running' AND lease_until < $1) OR (status = 'queued' AND queued_at < $2)",
     )
     .bind(now)
-    .bind(now - LEASE_MS)
+    .bind(now - runs::lease_ms(state))
     .execute(&state.db.pool)
     .await?;
     if r.rows_affected() > 0 {

@@ -157,7 +157,7 @@ fn Header(
                 <p class="period-range" data-testid="period-range">
                     {move || format!("Showing the {}", period().label())}
                     " · "
-                    {range}
+                    <Transition fallback=|| ()>{range}</Transition>
                 </p>
             </div>
             <div class="header-controls">
@@ -181,20 +181,37 @@ fn Header(
                     view! {
                         <label class="control">
                             <span class="sr-only">"Segment"</span>
-                            <select
-                                data-testid="segment"
-                                aria-label="Segment"
-                                on:change=move |ev| {
-                                    let mut f = filters.get_untracked();
-                                    let v = event_target_value(&ev);
-                                    f.segment = (!v.is_empty()).then_some(v);
-                                    go_segment(f)
+                            // Inside a Transition: the options come from the data resource, so the
+                            // server and the browser render the same markup during hydration.
+                            <Transition fallback=|| view! { <select disabled aria-label="Segment"><option>"All customers"</option></select> }>
+                                {
+                                    let go_segment = go_segment.clone();
+                                    move || {
+                                        let go_segment = go_segment.clone();
+                                        data.get().map(move |_| {
+                                            let selected = filters.with_untracked(|f| f.segment.clone().unwrap_or_default());
+                                            view! {
+                                                <select
+                                                    data-testid="segment"
+                                                    aria-label="Segment"
+                                                    on:change=move |ev| {
+                                                        let mut f = filters.get_untracked();
+                                                        let v = event_target_value(&ev);
+                                                        f.segment = (!v.is_empty()).then_some(v);
+                                                        go_segment(f)
+                                                    }
+                                                >
+                                                    <option value="">"All customers"</option>
+                                                    {segments().into_iter().map(|s| {
+                                                        let sel = s.id == selected;
+                                                        view! { <option value=s.id.clone() selected=sel>{s.name.clone()}</option> }
+                                                    }).collect_view()}
+                                                </select>
+                                            }
+                                        })
+                                    }
                                 }
-                                prop:value=move || filters.with(|f| f.segment.clone().unwrap_or_default())
-                            >
-                                <option value="">"All customers"</option>
-                                {move || segments().into_iter().map(|s| view! { <option value=s.id.clone()>{s.name.clone()}</option> }).collect_view()}
-                            </select>
+                            </Transition>
                         </label>
                     }
                 })}

@@ -22,8 +22,12 @@ fn can_edit() -> Memo<bool> {
 }
 
 /// Polls a run until it finishes, then toasts the per-destination result.
-fn watch_run(run_id: String, progress: RwSignal<Option<RunView>>, done: impl Fn() + Clone + 'static) {
-    let toasts = use_context::<Toasts>();
+fn watch_run(
+    run_id: String,
+    progress: RwSignal<Option<RunView>>,
+    toasts: Option<Toasts>,
+    done: impl Fn() + Clone + 'static,
+) {
     leptos::task::spawn_local(async move {
         for _ in 0..1200 {
             if let Ok(r) = get_run(run_id.clone()).await {
@@ -66,6 +70,7 @@ pub fn ReportsPage() -> impl IntoView {
     let edit = can_edit();
     let version = RwSignal::new(0u32);
     let list = Resource::new(move || version.get(), |_| list_templates());
+    let status = Resource::new(|| (), |_| crate::api::reports::scheduler_status());
     let progress = RwSignal::new(None::<RunView>);
     let toggle = Action::new(move |t: &TemplateView| {
         let (id, on) = (t.id.clone(), !t.enabled);
@@ -77,12 +82,13 @@ pub fn ReportsPage() -> impl IntoView {
             version.update(|v| *v += 1);
         }
     });
+    let toasts = use_context::<Toasts>();
     let start = move |id: String| {
         leptos::task::spawn_local(async move {
             match run_now(id).await {
-                Ok(run) => watch_run(run, progress, move || version.update(|v| *v += 1)),
+                Ok(run) => watch_run(run, progress, toasts, move || version.update(|v| *v += 1)),
                 Err(e) => {
-                    if let Some(t) = use_context::<Toasts>() {
+                    if let Some(t) = toasts {
                         t.show(e.message, true, None);
                     }
                 }
@@ -92,7 +98,17 @@ pub fn ReportsPage() -> impl IntoView {
     view! {
         <Title text="Reports"/>
         <div class="page-header"><div><h1>"Reports"</h1><p class="muted">"Saved reports, their schedules and runs."</p></div></div>
-        <p class="banner" data-testid="scheduler-banner">"Schedules fire through the built-in ticker or POST /api/cron/tick; Run Now works either way."</p>
+        <Transition fallback=|| ()>
+            {move || status.get().and_then(|r| r.ok()).map(|(internal, last)| {
+                let text = match (internal, last) {
+                    (true, Some(t)) => format!("Schedules fire on time: the built-in ticker is on (last tick {t})."),
+                    (true, None) => "Schedules fire on time: the built-in ticker is on and ticks at the start of every minute.".to_string(),
+                    (false, Some(t)) => format!("Schedules fire when an external scheduler calls POST /api/cron/tick (last tick {t}). Run Now works regardless."),
+                    (false, None) => "Schedules wait for an external scheduler to call POST /api/cron/tick — none has yet. Use Run Now to deliver on demand.".to_string(),
+                };
+                view! { <p class="banner" data-testid="scheduler-banner">{text}</p> }
+            })}
+        </Transition>
         {move || progress.get().filter(|r| r.phase != "finished").map(|r| view! { <p class="banner" data-testid="run-progress">{format!("Running “{}”: {}…", r.template_name, r.phase)}</p> })}
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || list.get().map(|r| match r {
@@ -153,12 +169,20 @@ pub fn TemplatePage() -> impl IntoView {
     let offset = RwSignal::new(0i64);
     let runs = Resource::new(move || (id.get(), offset.get(), version.get()), |(id, o, _)| list_runs(id, o));
     let progress = RwSignal::new(None::<RunView>);
+    let toasts = use_context::<Toasts>();
     let start = move |_| {
         let id = id.get_untracked();
         leptos::task::spawn_local(async move {
-            if let Ok(run) = run_now(id).await {
-                tab.set("runs");
-                watch_run(run, progress, move || version.update(|v| *v += 1));
+            match run_now(id).await {
+                Ok(run) => {
+                    tab.set("runs");
+                    watch_run(run, progress, toasts, move || version.update(|v| *v += 1));
+                }
+                Err(e) => {
+                    if let Some(t) = toasts {
+                        t.show(e.message, true, None);
+                    }
+                }
             }
         });
     };
