@@ -24,7 +24,7 @@ fn narrate(db: &str, port: u16) -> Command {
 }
 
 async fn start(db: &str, port: u16) -> Child {
-    let child = narrate(db, port).arg("serve").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = narrate(db, port).arg("serve").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let url = format!("http://127.0.0.1:{port}/healthz");
     for _ in 0..200 {
         if reqwest::get(&url).await.is_ok_and(|r| r.status() == 200) {
@@ -32,6 +32,8 @@ async fn start(db: &str, port: u16) -> Child {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not start");
 }
 

@@ -167,6 +167,7 @@ impl RollupBatch {
     }
 
     /// Adds one decision.
+    #[allow(clippy::too_many_arguments)] // the decision event's fields, as ingest and the demo have them
     pub fn decision(
         &mut self,
         ts: i64,

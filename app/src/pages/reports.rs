@@ -257,7 +257,7 @@ fn ScheduleTab(template: TemplateView, edit: Memo<bool>, version: RwSignal<u32>)
             <table class="data">
                 <thead><tr><th>"Schedule"</th><th>"Cron"</th><th>"Next run"</th><th>"Destinations"</th><th>"Status"</th>{move || edit.get().then(|| view! { <th></th> })}</tr></thead>
                 <tbody>
-                    {template.schedules.iter().cloned().map(|s| {
+                    {template.schedules.clone().into_iter().map(|s| {
                         let (id1, id2, on) = (s.id.clone(), s.id.clone(), s.enabled);
                         view! {
                             <tr>

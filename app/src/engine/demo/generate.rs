@@ -58,6 +58,9 @@ pub struct ConversionPath {
     pub touches: Vec<(i64, usize, usize)>,
 }
 
+/// One pipeline run: (pipeline index, start, end, status, rows in, rows out, error).
+pub type PipelineRun = (usize, i64, i64, &'static str, i64, i64, Option<String>);
+
 /// Everything generated for one day.
 #[derive(Debug, Clone, Default)]
 pub struct Day {
@@ -73,8 +76,8 @@ pub struct Day {
     pub paths: Vec<ConversionPath>,
     /// (model index, auc, psi, ks, feature importance JSON).
     pub evaluations: Vec<(usize, f64, f64, f64, String)>,
-    /// (pipeline index, start, end, status, rows in, rows out, error).
-    pub pipeline_runs: Vec<(usize, i64, i64, &'static str, i64, i64, Option<String>)>,
+    /// The day's pipeline runs.
+    pub pipeline_runs: Vec<PipelineRun>,
     /// (ts, status, latency ms).
     pub flow_runs: Vec<(i64, &'static str, f64)>,
     /// (breaker index, state, ts).

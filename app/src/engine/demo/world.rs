@@ -86,7 +86,9 @@ pub fn build(seed: u64, scale: f64) -> World {
         .iter()
         .map(|(k, n, w, m)| (Channel { id: id(&mut rng), key: (*k).into(), name: (*n).into() }, *w, *m))
         .collect();
-    let offer_defs: [(&str, &str, &str, &str, f64, f64, f64, i64); 12] = [
+    // (key, name, category, status, weight, conversion, value cents, last day)
+    type OfferDef = (&'static str, &'static str, &'static str, &'static str, f64, f64, f64, i64);
+    let offer_defs: [OfferDef; 12] = [
         ("platinum_card", "Platinum Card", "cards", "active", 1.4, 0.021, 12_000.0, DAYS),
         ("travel_insurance", "Travel Insurance", "insurance", "active", 1.1, 0.018, 8_500.0, DAYS),
         ("home_loan_refi", "Home Loan Refinance", "loans", "active", 0.7, 0.009, 95_000.0, DAYS),
