@@ -92,3 +92,88 @@ test("a schedule due in the next minute fires through the built-in ticker and sh
   }).toPass({ timeout: 170_000, intervals: [5_000] });
   await expect(page.getByTestId("run-status").first()).toHaveText("succeeded");
 });
+
+test("a report's page edits its details and schedules; a viewer only reads", async ({ page, browser }) => {
+  test.setTimeout(120_000);
+  await signIn(page, "admin");
+  await page.goto("/settings/reports");
+  const stamp = Date.now();
+  const dest = `Paris desk ${stamp}`;
+  await api(page, "post", "/api/v1/notifications/destinations", { kind: "webhook", name: dest, config: { url: "http://127.0.0.1:9/hook" } });
+  const t = await api(page, "post", "/api/v1/reports/templates", {
+    name: `Editable ${stamp}`, dashboard: "business", period: "7d", formats: ["pdf", "csv"], narrative: { enabled: true },
+    schedule: { name: "Weekly Mon 8am", cronExpression: "0 8 * * 1", timezone: "UTC", destinations: [] },
+  });
+  await page.goto(`/settings/reports/${t.id}`);
+  await hydrated(page);
+  await expect(page.getByTestId("template-name")).toHaveText(`Editable ${stamp}`);
+
+  // Schedule tab: add a second schedule, weekdays at 09:30 in Paris, to the new destination.
+  await page.getByTestId("tab-schedule").click();
+  await expect(page.getByTestId("schedule-row")).toHaveCount(1);
+  await page.getByTestId("add-schedule").click();
+  const form = page.getByTestId("schedule-form");
+  await expect(form).toBeVisible();
+  await form.getByTestId("schedule-preset").selectOption("custom");
+  await form.getByTestId("schedule-cron").fill("30 9 * * 1-5");
+  await form.getByTestId("schedule-zone").fill("Europe/Paris");
+  const runs = form.getByTestId("next-runs").locator("li");
+  await expect(runs).toHaveCount(5);
+  await expect(runs.first()).toHaveText(/T0[78]:30:00Z$/);
+  await form.getByTestId(`dest-${dest}`).check();
+  await form.getByTestId("schedule-save").click();
+  await expect(page.getByTestId("schedule-form")).toHaveCount(0);
+  await expect(page.getByTestId("schedule-row")).toHaveCount(2);
+  const row = page.getByTestId("schedule-row").filter({ hasText: "Europe/Paris" });
+  await expect(row).toContainText("Every weekday at 09:30 Europe/Paris");
+  await expect(row).toContainText(dest);
+
+  // Edit it: the form opens pre-filled; switch to Daily 8am.
+  await row.getByTestId("schedule-edit").click();
+  await expect(form.getByTestId("schedule-preset")).toHaveValue("custom");
+  await expect(form.getByTestId("schedule-cron")).toHaveValue("30 9 * * 1-5");
+  await expect(form.getByTestId("schedule-zone")).toHaveValue("Europe/Paris");
+  await expect(form.getByTestId(`dest-${dest}`)).toBeChecked();
+  await form.getByTestId("schedule-preset").selectOption("daily");
+  await expect(form.getByTestId("schedule-cron")).toHaveCount(0);
+  await form.getByTestId("schedule-save").click();
+  await expect(page.getByTestId("schedule-form")).toHaveCount(0);
+  const edited = page.getByTestId("schedule-row").filter({ hasText: "Europe/Paris" });
+  await expect(edited).toContainText("Every day at 08:00 Europe/Paris");
+  await expect(edited).toContainText("Daily 8am");
+  await expect(page.getByTestId("schedule-row")).toHaveCount(2);
+
+  // Details tab: CSV off, Markdown on, a new name; saved and still there after a reload.
+  await page.getByTestId("tab-details").click();
+  await page.getByTestId("format-csv").uncheck();
+  await page.getByTestId("format-md").check();
+  const renamed = `Renamed ${stamp}`;
+  await page.getByTestId("details-name").fill(renamed);
+  await page.getByTestId("details-save").click();
+  await expect(page.getByTestId("template-name")).toHaveText(renamed);
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId("template-name")).toHaveText(renamed);
+  await expect(page.getByTestId("details-name")).toHaveValue(renamed);
+  await expect(page.getByTestId("format-pdf")).toBeChecked();
+  await expect(page.getByTestId("format-csv")).not.toBeChecked();
+  await expect(page.getByTestId("format-md")).toBeChecked();
+
+  // A viewer sees the same page read-only.
+  const viewer = await browser.newPage();
+  try {
+    await signIn(viewer, "viewer");
+    await viewer.goto(`/settings/reports/${t.id}`);
+    await hydrated(viewer);
+    await expect(viewer.getByTestId("template-name")).toHaveText(renamed);
+    await expect(viewer.getByTestId("details-name")).toBeDisabled();
+    await expect(viewer.getByTestId("details-save")).toHaveCount(0);
+    await expect(viewer.getByTestId("details-delete")).toHaveCount(0);
+    await viewer.getByTestId("tab-schedule").click();
+    await expect(viewer.getByTestId("schedule-row")).toHaveCount(2);
+    await expect(viewer.getByTestId("add-schedule")).toHaveCount(0);
+    await expect(viewer.getByTestId("schedule-edit")).toHaveCount(0);
+  } finally {
+    await viewer.close();
+  }
+});

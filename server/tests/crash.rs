@@ -2,6 +2,8 @@
 //! finished as failed ("abandoned") once its lease expires, and no destination receives the same
 //! delivery twice.
 
+mod common;
+
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -76,16 +78,7 @@ async fn a_killed_run_is_finished_as_abandoned_and_never_delivered_twice() {
     assert_eq!(r.status(), 200);
     let mut ids = Vec::new();
     for (name, url) in [("fast", format!("{}/fast", fast.uri())), ("slow", format!("{}/slow", slow.uri()))] {
-        let d: Value = c
-            .post(format!("{base}/api/v1/notifications/destinations"))
-            .json(&json!({"kind": "webhook", "name": name, "config": {"url": url}}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        ids.push(d["id"].as_str().unwrap().to_string());
+        ids.push(common::create_webhook(&c, &base, name, &url).await);
     }
     let t: Value = c
         .post(format!("{base}/api/v1/reports/templates"))

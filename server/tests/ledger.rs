@@ -7,7 +7,7 @@ use app::engine::delivery::DeliveryInput;
 use app::engine::{destinations, ledger};
 use app::model::Role;
 use common::{Backend, TestApp, NOW};
-use serde_json::{json, Value};
+use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -52,16 +52,7 @@ async fn one_failing_destination_leaves_the_others_delivered_and_every_attempt_i
     let admin = app.client_as(&t, Role::Admin).await;
     let mut ids = Vec::new();
     for (name, p) in [("Ok hook", "/ok"), ("Down hook", "/down"), ("Paused hook", "/ok"), ("Deleted hook", "/ok")] {
-        let d: Value = admin
-            .post(app.url("/api/v1/notifications/destinations"))
-            .json(&json!({"kind": "webhook", "name": name, "config": {"url": format!("{}{p}", server.uri())}}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        ids.push(d["id"].as_str().unwrap().to_string());
+        ids.push(app.webhook(&admin, name, &format!("{}{p}", server.uri())).await);
     }
     admin
         .patch(app.url(&format!("/api/v1/notifications/destinations/{}", ids[2])))
@@ -108,16 +99,7 @@ async fn delivering_a_run_twice_never_sends_twice() {
     let app = TestApp::start_with(Backend::Sqlite, &[("NARRATE_ALLOW_PRIVATE_DESTINATIONS", "1")]).await.unwrap();
     let t = app.tenant("acme").await;
     let admin = app.client_as(&t, Role::Admin).await;
-    let d: Value = admin
-        .post(app.url("/api/v1/notifications/destinations"))
-        .json(&json!({"kind": "webhook", "name": "Hook", "config": {"url": format!("{}/h", server.uri())}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let ids = vec![d["id"].as_str().unwrap().to_string()];
+    let ids = vec![app.webhook(&admin, "Hook", &format!("{}/h", server.uri())).await];
     let run = run_row(&app, &t.id).await;
     let (a, b) = tokio::join!(
         async {

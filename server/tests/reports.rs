@@ -128,16 +128,7 @@ db_test!(run_now_with_one_failing_destination_is_partial_and_both_are_recorded, 
     let admin = app.client_as(&t, Role::Admin).await;
     let mut ids = Vec::new();
     for p in ["/ok", "/bad"] {
-        let d: Value = admin
-            .post(app.url("/api/v1/notifications/destinations"))
-            .json(&json!({"kind": "webhook", "name": format!("hook {p}"), "config": {"url": format!("{}{p}", server.uri())}}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        ids.push(d["id"].as_str().unwrap().to_string());
+        ids.push(app.webhook(&admin, &format!("hook {p}"), &format!("{}{p}", server.uri())).await);
     }
     let tpl: Value = c
         .post(app.url("/api/v1/reports/templates"))
@@ -267,4 +258,47 @@ db_test!(every_report_endpoint_refuses_other_tenants_with_404_and_lower_roles_wi
     // Deleting a template deletes its schedules.
     assert_eq!(c.delete(app.url(&format!("/api/v1/reports/templates/{id}"))).send().await.unwrap().status(), 204);
     assert_eq!(c.get(app.url(&format!("/api/v1/reports/schedules/{sid}"))).send().await.unwrap().status(), 404);
+});
+
+db_test!(artifacts_past_the_retention_window_lose_their_bytes_but_the_run_keeps_its_record, |app| {
+    // Default retention: 90 days (NARRATE_ARTIFACT_RETENTION_DAYS).
+    assert_eq!(app.state.config.artifact_retention_days, 90);
+    let (t, c) = demo(&app).await;
+    let tpl: Value = c
+        .post(app.url("/api/v1/reports/templates"))
+        .json(&weekly("Kept", vec![]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = tpl["id"].as_str().unwrap();
+    let r: Value =
+        c.post(app.url(&format!("/api/v1/reports/templates/{id}/run-now"))).send().await.unwrap().json().await.unwrap();
+    let run_id = r["runId"].as_str().unwrap().to_string();
+    let before = wait_finished(&app, &c, &run_id).await;
+    let pdf = format!("/api/v1/reports/runs/{run_id}/artifacts/pdf");
+    const DAY: i64 = 86_400_000;
+    // Day 89: a tick keeps the bytes.
+    app.state.clock.advance(89 * DAY);
+    app::engine::scheduler::tick(&app.state).await.unwrap();
+    let c = app.client_as(&t, Role::Editor).await; // sessions last hours, not months
+    assert_eq!(c.get(app.url(&pdf)).send().await.unwrap().status(), 200);
+    // Day 91: the next tick prunes them.
+    app.state.clock.advance(2 * DAY);
+    app::engine::scheduler::tick(&app.state).await.unwrap();
+    let c = app.client_as(&t, Role::Editor).await;
+    let gone = c.get(app.url(&pdf)).send().await.unwrap();
+    assert_eq!(gone.status(), 404);
+    let err: Value = gone.json().await.unwrap();
+    assert!(err["error"]["message"].as_str().unwrap().contains("retention"), "{err}");
+    // The run itself — status, narrative, sizes and checksums — is still there.
+    let after: Value =
+        c.get(app.url(&format!("/api/v1/reports/runs/{run_id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(after["status"], before["status"]);
+    assert_eq!(after["narrative"], before["narrative"]);
+    for (a, b) in after["artifacts"].as_array().unwrap().iter().zip(before["artifacts"].as_array().unwrap()) {
+        assert_eq!((&a["sha256"], &a["sizeBytes"], &a["pruned"]), (&b["sha256"], &b["sizeBytes"], &json!(true)));
+    }
 });

@@ -141,16 +141,7 @@ db_test!(concurrent_ticks_make_exactly_one_run_and_one_delivery_per_slot, |app| 
     Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&sink).await;
     let (t, c) = setup(&app).await;
     let admin = app.client_as(&t, Role::Admin).await;
-    let d: Value = admin
-        .post(app.url("/api/v1/notifications/destinations"))
-        .json(&json!({"kind": "webhook", "name": "Sink", "config": {"url": format!("{}/sink", sink.uri())}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let dest = d["id"].as_str().unwrap().to_string();
+    let dest = app.webhook(&admin, "Sink", &format!("{}/sink", sink.uri())).await;
     for h in 0..5 {
         template(&app, &c, &format!("{} 8 * * *", h * 10), "UTC", vec![dest.clone()]).await;
     }

@@ -22,13 +22,44 @@ pub struct SaveView {
     pub params: Vec<(String, String)>,
 }
 
-const PRESETS: [(&str, &str, &str); 3] = [
+/// The schedule presets: (key, label, cron).
+pub const PRESETS: [(&str, &str, &str); 3] = [
     ("daily", "Daily 8am", "0 8 * * *"),
     ("weekly", "Weekly Mon 8am", "0 8 * * 1"),
     ("monthly", "Monthly 1st 8am", "0 8 1 * *"),
 ];
 
-fn browser_zone() -> String {
+/// The formats a report can be rendered in: (key, label).
+pub const FORMATS: [(&str, &str); 4] = [("pdf", "PDF"), ("csv", "CSV"), ("md", "Markdown"), ("html", "HTML")];
+
+/// The cron expression of a preset key, or `custom` when the key is "custom" (or unknown).
+pub fn preset_cron(preset: &str, custom: &str) -> String {
+    match PRESETS.iter().find(|p| p.0 == preset) {
+        Some(p) => p.2.to_string(),
+        None => custom.to_string(),
+    }
+}
+
+/// The preset key of a cron expression ("0 8 * * 1" → "weekly"), "custom" when none matches.
+pub fn cron_preset(cron: &str) -> &'static str {
+    let normalised = cron.split_whitespace().collect::<Vec<_>>().join(" ");
+    PRESETS.iter().find(|p| p.2 == normalised).map(|p| p.0).unwrap_or("custom")
+}
+
+/// The schedule name of a preset key ("Custom" for a custom cron).
+pub fn preset_name(preset: &str) -> &'static str {
+    PRESETS.iter().find(|p| p.0 == preset).map(|p| p.1).unwrap_or("Custom")
+}
+
+/// The message of the first field error about `field` (or one of its items, `field[i]`).
+pub fn field_message(error: &AppError, field: &str) -> Option<String> {
+    let item = format!("{field}[");
+    error.details.iter().find(|d| d.field == field || d.field.starts_with(&item)).map(|d| d.message.clone())
+}
+
+/// The browser's IANA time zone ("UTC" on the server): call it from event handlers or
+/// components that only ever render on the client.
+pub fn browser_zone() -> String {
     #[cfg(feature = "hydrate")]
     {
         if let Ok(v) = js_sys::eval("Intl.DateTimeFormat().resolvedOptions().timeZone") {
@@ -52,6 +83,144 @@ pub fn SaveReport(view: Signal<SaveView>) -> impl IntoView {
     }
 }
 
+/// The formats checkboxes (`format-pdf`, `format-csv`, …) and the `formats` field error.
+#[component]
+pub fn FormatsField(
+    /// The chosen format keys.
+    formats: RwSignal<Vec<String>>,
+    /// The last save's error, if any.
+    #[prop(into)]
+    error: Signal<Option<AppError>>,
+    /// Read only.
+    #[prop(optional, into)]
+    disabled: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <fieldset class="checks"><legend>"Formats"</legend>
+            {FORMATS.iter().map(|&(key, label)| view! {
+                <label class="check">
+                    <input type="checkbox" data-testid=format!("format-{key}") disabled=move || disabled.get()
+                        prop:checked=move || formats.with(|f| f.iter().any(|x| x == key))
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            formats.update(|f| { f.retain(|x| x != key); if on { f.push(key.to_string()); } });
+                        }/>
+                    {label}
+                </label>
+            }).collect_view()}
+        </fieldset>
+        {move || error.get().and_then(|e| field_message(&e, "formats")).map(|m| view! { <span class="field-error">{m}</span> })}
+    }
+}
+
+/// The narrative checkbox and its optional prompt addendum, with the `narrative.prompt` error.
+#[component]
+pub fn NarrativeField(
+    /// Write a narrative.
+    enabled: RwSignal<bool>,
+    /// The prompt addendum.
+    prompt: RwSignal<String>,
+    /// The last save's error, if any.
+    #[prop(into)]
+    error: Signal<Option<AppError>>,
+    /// Read only.
+    #[prop(optional, into)]
+    disabled: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <label class="check">
+            <input type="checkbox" data-testid="narrative-enabled" disabled=move || disabled.get()
+                prop:checked=move || enabled.get() on:change=move |ev| enabled.set(event_target_checked(&ev))/>
+            "Narrative (executive summary and takeaways)"
+        </label>
+        <Show when=move || enabled.get()>
+            <label>"Prompt addendum (optional)"
+                <textarea rows="2" maxlength="2000" data-testid="narrative-prompt" disabled=move || disabled.get()
+                    prop:value=move || prompt.get() on:input=move |ev| prompt.set(event_target_value(&ev))></textarea>
+            </label>
+        </Show>
+        {move || error.get().and_then(|e| field_message(&e, "narrative.prompt")).map(|m| view! { <span class="field-error">{m}</span> })}
+    }
+}
+
+/// A schedule's fields: preset (or custom cron), time zone, the live "next 5 runs" preview and
+/// the destinations. Field errors are looked up as `{prefix}cronExpression`, `{prefix}timezone`
+/// and `{prefix}destinations` ("schedule." inside a template body, "" for the schedule endpoints).
+#[component]
+pub fn ScheduleFields(
+    /// A key of [`PRESETS`] or "custom".
+    preset: RwSignal<String>,
+    /// The custom cron expression.
+    custom: RwSignal<String>,
+    /// The IANA time zone.
+    zone: RwSignal<String>,
+    /// The chosen destination ids.
+    chosen: RwSignal<Vec<String>>,
+    /// The last save's error, if any.
+    #[prop(into)]
+    error: Signal<Option<AppError>>,
+    /// The prefix of the field names in the error details.
+    #[prop(optional)]
+    prefix: &'static str,
+) -> impl IntoView {
+    let cron = Memo::new(move |_| preset_cron(&preset.get(), &custom.get()));
+    let next = Resource::new(move || (cron.get(), zone.get()), |(c, z)| preview_schedule(c, z));
+    let dests = Resource::new(|| (), |_| list_destinations());
+    let field_error =
+        move |field: &'static str| error.get().and_then(|e| field_message(&e, &format!("{prefix}{field}")));
+    view! {
+        <div class="grid grid-2">
+            <label>"Schedule"
+                <select data-testid="schedule-preset" prop:value=move || preset.get() on:change=move |ev| preset.set(event_target_value(&ev))>
+                    {PRESETS.iter().map(|&(k, l, _)| view! { <option value=k prop:selected=move || preset.get() == k>{l}</option> }).collect_view()}
+                    <option value="custom" prop:selected=move || preset.get() == "custom">"Custom (cron)"</option>
+                </select>
+            </label>
+            <label>"Time zone"
+                <input type="text" data-testid="schedule-zone" prop:value=move || zone.get() on:input=move |ev| zone.set(event_target_value(&ev))/>
+            </label>
+        </div>
+        <Show when=move || preset.get() == "custom">
+            <label>"Cron expression (minute hour day-of-month month day-of-week)"
+                <input type="text" class="mono" data-testid="schedule-cron" prop:value=move || custom.get() on:input=move |ev| custom.set(event_target_value(&ev))/>
+            </label>
+        </Show>
+        <div class="preview" data-testid="next-runs">
+            <Transition fallback=|| view! { <span class="muted">"…"</span> }>
+                {move || next.get().map(|r| match r {
+                    Ok(list) => view! {
+                        <span class="muted">"Next runs: "</span>
+                        <ul class="next-runs">{list.into_iter().map(|t| view! { <li class="mono">{t}</li> }).collect_view()}</ul>
+                    }.into_any(),
+                    Err(e) => view! { <span class="field-error" role="alert">{e.message}</span> }.into_any(),
+                })}
+            </Transition>
+        </div>
+        {move || field_error("cronExpression").or_else(|| field_error("timezone")).map(|m| view! { <span class="field-error">{m}</span> })}
+        <fieldset class="checks"><legend>"Destinations"</legend>
+            <Transition fallback=|| ()>
+                {move || dests.get().map(|r| match r {
+                    Ok(list) if list.is_empty() => view! { <span class="muted">"No destinations yet — you can still run it on demand."</span> }.into_any(),
+                    Ok(list) => list.into_iter().filter(|d| d.enabled || chosen.with_untracked(|c| c.contains(&d.id))).map(|d| {
+                        let id = d.id.clone();
+                        let id2 = d.id.clone();
+                        let label = if d.enabled { format!("{} ({})", d.name, d.kind) } else { format!("{} ({}, disabled)", d.name, d.kind) };
+                        view! {
+                            <label class="check">
+                                <input type="checkbox" data-testid=format!("dest-{}", d.name) prop:checked=move || chosen.with(|c| c.contains(&id))
+                                    on:change=move |ev| { let on = event_target_checked(&ev); let id = id2.clone(); chosen.update(|c| { c.retain(|x| *x != id); if on { c.push(id); } }); }/>
+                                {label}
+                            </label>
+                        }
+                    }).collect_view().into_any(),
+                    Err(e) => view! { <span class="field-error">{e.message}</span> }.into_any(),
+                })}
+            </Transition>
+        </fieldset>
+        {move || field_error("destinations").map(|m| view! { <span class="field-error">{m}</span> })}
+    }
+}
+
 #[component]
 fn SaveModal(view: Signal<SaveView>, open: RwSignal<bool>) -> impl IntoView {
     let v = view.get_untracked();
@@ -63,12 +232,6 @@ fn SaveModal(view: Signal<SaveView>, open: RwSignal<bool>) -> impl IntoView {
     let custom = RwSignal::new("0 8 * * 1".to_string());
     let zone = RwSignal::new(browser_zone());
     let chosen = RwSignal::new(Vec::<String>::new());
-    let cron = Memo::new(move |_| match PRESETS.iter().find(|p| p.0 == preset.get()) {
-        Some(p) => p.2.to_string(),
-        None => custom.get(),
-    });
-    let next = Resource::new(move || (cron.get(), zone.get()), |(c, z)| preview_schedule(c, z));
-    let dests = Resource::new(|| (), |_| list_destinations());
     let toasts = use_context::<Toasts>();
     let save = Action::new(move |input: &TemplateInput| create_template(input.clone()));
     Effect::new(move |_| {
@@ -85,6 +248,7 @@ fn SaveModal(view: Signal<SaveView>, open: RwSignal<bool>) -> impl IntoView {
     });
     let submit = move |_| {
         let v = view.get_untracked();
+        let preset_key = preset.get_untracked();
         let input = TemplateInput {
             name: Some(name.get_untracked()),
             dashboard: Some(v.dashboard.key().into()),
@@ -100,10 +264,8 @@ fn SaveModal(view: Signal<SaveView>, open: RwSignal<bool>) -> impl IntoView {
             enabled: Some(true),
             schedule: Some(ScheduleInput {
                 template_id: None,
-                name: Some(
-                    PRESETS.iter().find(|p| p.0 == preset.get_untracked()).map(|p| p.1).unwrap_or("Custom").to_string(),
-                ),
-                cron_expression: Some(cron.get_untracked()),
+                name: Some(preset_name(&preset_key).to_string()),
+                cron_expression: Some(preset_cron(&preset_key, &custom.get_untracked())),
                 timezone: Some(zone.get_untracked()),
                 destinations: Some(chosen.get_untracked()),
                 enabled: Some(true),
@@ -111,26 +273,7 @@ fn SaveModal(view: Signal<SaveView>, open: RwSignal<bool>) -> impl IntoView {
         };
         save.dispatch(input);
     };
-    let field_error = move |field: &'static str| {
-        save.value().get().and_then(|r| r.err()).and_then(|e: AppError| {
-            e.details
-                .iter()
-                .find(|d| d.field == field || d.field.starts_with(&format!("{field}[")))
-                .map(|d| d.message.clone())
-        })
-    };
-    let fmt_box = move |key: &'static str, label: &'static str| {
-        view! {
-            <label class="check">
-                <input type="checkbox" data-testid=format!("format-{key}") prop:checked=move || formats.with(|f| f.iter().any(|x| x == key))
-                    on:change=move |ev| {
-                        let on = event_target_checked(&ev);
-                        formats.update(|f| { f.retain(|x| x != key); if on { f.push(key.to_string()); } });
-                    }/>
-                {label}
-            </label>
-        }
-    };
+    let error = Signal::derive(move || save.value().get().and_then(|r| r.err()));
     view! {
         <div class="modal-backdrop" role="dialog" aria-modal="true" aria-labelledby="save-title">
             <div class="modal" data-testid="save-modal">
@@ -139,68 +282,11 @@ fn SaveModal(view: Signal<SaveView>, open: RwSignal<bool>) -> impl IntoView {
                     <label>"Name"
                         <input type="text" maxlength="200" data-testid="report-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
                     </label>
-                    {move || field_error("name").map(|m| view! { <span class="field-error">{m}</span> })}
-                    <fieldset class="checks"><legend>"Formats"</legend>
-                        {fmt_box("pdf", "PDF")}{fmt_box("csv", "CSV")}{fmt_box("md", "Markdown")}{fmt_box("html", "HTML")}
-                    </fieldset>
-                    {move || field_error("formats").map(|m| view! { <span class="field-error">{m}</span> })}
-                    <label class="check">
-                        <input type="checkbox" prop:checked=move || narrative.get() on:change=move |ev| narrative.set(event_target_checked(&ev))/>
-                        "Narrative (executive summary and takeaways)"
-                    </label>
-                    <Show when=move || narrative.get()>
-                        <label>"Prompt addendum (optional)"
-                            <textarea rows="2" prop:value=move || prompt.get() on:input=move |ev| prompt.set(event_target_value(&ev))></textarea>
-                        </label>
-                    </Show>
-                    <div class="grid grid-2">
-                        <label>"Schedule"
-                            <select data-testid="schedule-preset" prop:value=move || preset.get() on:change=move |ev| preset.set(event_target_value(&ev))>
-                                {PRESETS.iter().map(|(k, l, _)| view! { <option value=*k>{*l}</option> }).collect_view()}
-                                <option value="custom">"Custom (cron)"</option>
-                            </select>
-                        </label>
-                        <label>"Time zone"
-                            <input type="text" data-testid="schedule-zone" prop:value=move || zone.get() on:input=move |ev| zone.set(event_target_value(&ev))/>
-                        </label>
-                    </div>
-                    <Show when=move || preset.get() == "custom">
-                        <label>"Cron expression (minute hour day-of-month month day-of-week)"
-                            <input type="text" class="mono" data-testid="schedule-cron" prop:value=move || custom.get() on:input=move |ev| custom.set(event_target_value(&ev))/>
-                        </label>
-                    </Show>
-                    <div class="preview" data-testid="next-runs">
-                        <Transition fallback=|| view! { <span class="muted">"…"</span> }>
-                            {move || next.get().map(|r| match r {
-                                Ok(list) => view! {
-                                    <span class="muted">"Next runs: "</span>
-                                    <ul class="next-runs">{list.into_iter().map(|t| view! { <li class="mono">{t}</li> }).collect_view()}</ul>
-                                }.into_any(),
-                                Err(e) => view! { <span class="field-error" role="alert">{e.message}</span> }.into_any(),
-                            })}
-                        </Transition>
-                    </div>
-                    {move || field_error("schedule.cronExpression").or_else(|| field_error("schedule.timezone")).map(|m| view! { <span class="field-error">{m}</span> })}
-                    <fieldset class="checks"><legend>"Destinations"</legend>
-                        <Transition fallback=|| ()>
-                            {move || dests.get().map(|r| match r {
-                                Ok(list) if list.is_empty() => view! { <span class="muted">"No destinations yet — you can still run it on demand."</span> }.into_any(),
-                                Ok(list) => list.into_iter().filter(|d| d.enabled).map(|d| {
-                                    let id = d.id.clone();
-                                    let id2 = d.id.clone();
-                                    view! {
-                                        <label class="check">
-                                            <input type="checkbox" data-testid=format!("dest-{}", d.name) prop:checked=move || chosen.with(|c| c.contains(&id))
-                                                on:change=move |ev| { let on = event_target_checked(&ev); let id = id2.clone(); chosen.update(|c| { c.retain(|x| *x != id); if on { c.push(id); } }); }/>
-                                            {format!("{} ({})", d.name, d.kind)}
-                                        </label>
-                                    }
-                                }).collect_view().into_any(),
-                                Err(e) => view! { <span class="field-error">{e.message}</span> }.into_any(),
-                            })}
-                        </Transition>
-                    </fieldset>
-                    {move || match save.value().get() { Some(Err(e)) if e.details.is_empty() => Some(view! { <p class="form-error" role="alert">{e.message}</p> }), _ => None }}
+                    {move || error.get().and_then(|e| field_message(&e, "name")).map(|m| view! { <span class="field-error">{m}</span> })}
+                    <FormatsField formats=formats error=error/>
+                    <NarrativeField enabled=narrative prompt=prompt error=error/>
+                    <ScheduleFields preset=preset custom=custom zone=zone chosen=chosen error=error prefix="schedule."/>
+                    {move || match error.get() { Some(e) if e.details.is_empty() => Some(view! { <p class="form-error" role="alert">{e.message}</p> }), _ => None }}
                 </div>
                 <div class="header-controls" style="margin-top:14px;justify-content:flex-end">
                     <button class="btn btn-ghost" on:click=move |_| open.set(false)>"Cancel"</button>

@@ -50,6 +50,9 @@ pub struct Config {
     pub session_hours: i64,
     /// `NARRATE_RUN_LEASE_SECS`: how long a running run's lease lasts without a heartbeat.
     pub run_lease_secs: i64,
+    /// `NARRATE_ARTIFACT_RETENTION_DAYS`: run artifacts' bytes are pruned after this many days (run
+    /// metadata, sizes and checksums stay); `0` keeps them forever. Default 90.
+    pub artifact_retention_days: i64,
     /// `NARRATE_SECURE_COOKIES`: force the `Secure` cookie flag (default: when the public URL is https).
     pub secure_cookies: bool,
 }
@@ -115,6 +118,11 @@ impl Config {
             ai_timeout_secs: number(get("NARRATE_AI_TIMEOUT_SECS"), "NARRATE_AI_TIMEOUT_SECS", 30)?,
             session_hours: number(get("NARRATE_SESSION_HOURS"), "NARRATE_SESSION_HOURS", 12)?,
             run_lease_secs: number(get("NARRATE_RUN_LEASE_SECS"), "NARRATE_RUN_LEASE_SECS", 300)?,
+            artifact_retention_days: whole(
+                get("NARRATE_ARTIFACT_RETENTION_DAYS"),
+                "NARRATE_ARTIFACT_RETENTION_DAYS",
+                90,
+            )?,
             secure_cookies: flag(get("NARRATE_SECURE_COOKIES"), "NARRATE_SECURE_COOKIES")?.unwrap_or(secure_default),
         })
     }
@@ -126,6 +134,17 @@ fn flag(v: Option<String>, name: &str) -> Result<Option<bool>, String> {
         Some("1" | "true" | "yes" | "on") => Ok(Some(true)),
         Some("0" | "false" | "no" | "off") => Ok(Some(false)),
         Some(o) => Err(format!("{name}: '{o}' is not a yes/no value (1/0, true/false)")),
+    }
+}
+
+/// A whole number ≥ 0 (0 switches the setting off).
+fn whole(v: Option<String>, name: &str, default: i64) -> Result<i64, String> {
+    match v {
+        None => Ok(default),
+        Some(s) => match s.trim().parse::<i64>() {
+            Ok(n) if n >= 0 => Ok(n),
+            _ => Err(format!("{name}: '{s}' is not a whole number of days (0 keeps artifacts forever)")),
+        },
     }
 }
 

@@ -116,6 +116,7 @@ pub async fn tick(state: &AppState) -> Result<TickCounts, AppError> {
     let started = std::time::Instant::now();
     let now = state.clock.now_ms();
     finish_abandoned(state).await?;
+    apply_retention(state, now).await;
     let due = due(state, now).await?;
     let mut counts = TickCounts { due: due.len() as u64, ..TickCounts::default() };
     let sem = Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_RUNS));
@@ -191,6 +192,29 @@ pub async fn tick(state: &AppState) -> Result<TickCounts, AppError> {
     }
     counts.duration_ms = started.elapsed().as_millis() as u64;
     Ok(counts)
+}
+
+/// Prunes artifact bytes past `NARRATE_ARTIFACT_RETENTION_DAYS`, at most once an hour per process.
+/// Every tick (built-in or external) gets here, so installs without the built-in ticker prune too.
+/// A failure is logged and retried at the next tick; it never holds up due schedules.
+async fn apply_retention(state: &AppState, now: i64) {
+    use std::sync::atomic::Ordering;
+    let days = state.config.artifact_retention_days;
+    let last = state.last_prune.load(Ordering::Relaxed);
+    if days == 0 || (last != 0 && now - last < 3_600_000) {
+        return;
+    }
+    if state.last_prune.compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed).is_err() {
+        return; // another tick of this process is pruning
+    }
+    match runs::prune(state, days).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(event = "retention.pruned", artifacts = n, days, "pruned artifact bytes"),
+        Err(e) => {
+            state.last_prune.store(last, Ordering::Relaxed);
+            tracing::warn!(event = "retention.failed", error.message = %e.message, "artifact pruning failed");
+        }
+    }
 }
 
 /// The built-in ticker: ticks at the start of every minute until `stop` fires.

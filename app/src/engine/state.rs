@@ -23,6 +23,8 @@ pub struct AppState {
     pub narrative_cache: Arc<super::narrative::Cache>,
     /// When the last scheduler tick ran (epoch ms, 0 = never), for the Reports banner.
     pub last_tick: Arc<std::sync::atomic::AtomicI64>,
+    /// When artifact retention last pruned (epoch ms, 0 = never); it runs at most hourly.
+    pub last_prune: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl AppState {
@@ -36,6 +38,7 @@ impl AppState {
             login_limiter: Arc::new(LoginLimiter::default()),
             narrative_cache: Arc::new(super::narrative::Cache::default()),
             last_tick: Arc::new(std::sync::atomic::AtomicI64::new(0)),
+            last_prune: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         }
     }
 }

@@ -27,6 +27,12 @@ struct Filters {
 }
 
 impl Filters {
+    /// The data-source parameters on screen (`groupBy`, `model`), as reports and exports bake them in.
+    fn params(&self) -> Vec<(String, String)> {
+        let on_screen = [("groupBy", &self.group_by), ("model", &self.model)];
+        on_screen.into_iter().filter_map(|(k, v)| v.clone().map(|v| (k.to_string(), v))).collect()
+    }
+
     fn href(&self, key: &str) -> String {
         let mut q = Vec::new();
         let mut add = |k: &str, v: &Option<String>| {
@@ -125,30 +131,21 @@ fn Header(
     };
     let save_view = Signal::derive(move || {
         let f = filters.get();
-        let mut params = Vec::new();
-        if let Some(g) = f.group_by.clone() {
-            params.push(("groupBy".to_string(), g));
-        }
-        if let Some(m) = f.model.clone() {
-            params.push(("model".to_string(), m));
-        }
         SaveView {
             dashboard,
             period: f.period.as_deref().and_then(Period::parse).unwrap_or_default(),
+            params: f.params(),
             segment_id: f.segment,
-            params,
         }
     });
     let export_view = Signal::derive(move || {
         let f = filters.get();
-        let mut params = Vec::new();
-        if let Some(g) = f.group_by.clone() {
-            params.push(("groupBy".to_string(), g));
+        ExportView {
+            dashboard: dashboard.key().to_string(),
+            params: f.params(),
+            period: f.period,
+            segment_id: f.segment,
         }
-        if let Some(m) = f.model.clone() {
-            params.push(("model".to_string(), m));
-        }
-        ExportView { dashboard: dashboard.key().to_string(), period: f.period, segment_id: f.segment, params }
     });
     view! {
         <div class="page-header">
@@ -237,7 +234,7 @@ fn Header(
                 })}
                 <div class="header-actions" data-testid="header-actions">
                     <ExportMenu view=export_view/>
-                    {move || can_save().then(|| view! { <SaveReport view=save_view/> })}
+                    <Transition fallback=|| ()>{move || can_save().then(|| view! { <SaveReport view=save_view/> })}</Transition>
                 </div>
             </div>
         </div>

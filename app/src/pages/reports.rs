@@ -1,18 +1,23 @@
 //! Settings → Reports: the saved reports list, a report's page with its Details, Schedule and
 //! Runs tabs, and the run page (the link deliveries carry). Viewers read; editors act.
 
+use crate::api::destinations::{list_destinations, DestinationRow};
 use crate::api::reports::{
-    delete_schedule, delete_template, get_run, get_template, list_runs, list_templates, run_now, update_schedule,
-    update_template,
+    create_schedule, delete_schedule, delete_template, get_run, get_template, list_runs, list_templates, run_now,
+    update_schedule, update_template,
+};
+use crate::components::save_report::{
+    browser_zone, cron_preset, field_message, preset_cron, preset_name, FormatsField, NarrativeField, ScheduleFields,
+    PRESETS,
 };
 use crate::components::shell::CurrentUser;
 use crate::components::toast::Toasts;
-use crate::model::reports::{RunView, ScheduleInput, TemplateInput, TemplateView};
+use crate::model::reports::{NarrativeSettings, RunView, ScheduleInput, ScheduleView, TemplateInput, TemplateView};
 use crate::model::{AppError, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map};
 
 fn can_edit() -> Memo<bool> {
     let me = use_context::<CurrentUser>();
@@ -216,26 +221,106 @@ pub fn TemplatePage() -> impl IntoView {
     }
 }
 
+/// The error to show above a form's buttons: none when one of the `shown` fields displays it,
+/// else the message (with any field details the form does not show).
+fn general_error(e: &AppError, shown: &[&str]) -> Option<String> {
+    if shown.iter().any(|f| field_message(e, f).is_some()) {
+        return None;
+    }
+    if e.details.is_empty() {
+        return Some(e.message.clone());
+    }
+    let details: Vec<String> = e.details.iter().map(|d| format!("{}: {}", d.field, d.message)).collect();
+    Some(format!("{} — {}", e.message, details.join("; ")))
+}
+
+/// The names of destination ids ("—" when none; the id itself when unknown).
+fn dest_names(all: &[DestinationRow], ids: &[String]) -> String {
+    if ids.is_empty() {
+        return "—".into();
+    }
+    ids.iter()
+        .map(|id| all.iter().find(|d| d.id == *id).map(|d| d.name.clone()).unwrap_or_else(|| id.clone()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[component]
 fn DetailsTab(template: TemplateView, edit: Memo<bool>, version: RwSignal<u32>) -> impl IntoView {
     let name = RwSignal::new(template.name.clone());
+    let formats = RwSignal::new(template.formats.clone());
+    let narrative = RwSignal::new(template.narrative.enabled);
+    let prompt = RwSignal::new(template.narrative.prompt.clone().unwrap_or_default());
+    let enabled = RwSignal::new(template.enabled);
     let id = template.id.clone();
-    let save = Action::new(move |n: &String| {
-        let (id, n) = (id.clone(), n.clone());
-        async move { update_template(id, TemplateInput { name: Some(n), ..Default::default() }).await }
+    let save = Action::new(move |input: &TemplateInput| {
+        let (id, input) = (id.clone(), input.clone());
+        async move { update_template(id, input).await }
     });
+    let id = template.id.clone();
+    let remove = Action::new(move |_: &()| {
+        let id = id.clone();
+        async move { delete_template(id).await }
+    });
+    let toasts = use_context::<Toasts>();
     Effect::new(move |_| {
-        if let Some(Ok(_)) = save.value().get() {
+        if let Some(Ok(t)) = save.value().get() {
+            if let Some(ts) = toasts {
+                ts.show(format!("Saved “{}”.", t.name), false, None);
+            }
             version.update(|v| *v += 1);
         }
     });
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = remove.value().get() {
+            if let Some(ts) = toasts {
+                ts.show("Report deleted; its past runs are kept.", false, None);
+            }
+            navigate("/settings/reports", Default::default());
+        }
+    });
+    let error = Signal::derive(move || {
+        save.value().get().and_then(|r| r.err()).or_else(|| remove.value().get().and_then(|r| r.err()))
+    });
+    let read_only = Signal::derive(move || !edit.get());
+    let submit = move |_: leptos::ev::MouseEvent| {
+        save.dispatch(TemplateInput {
+            name: Some(name.get_untracked()),
+            formats: Some(formats.get_untracked()),
+            narrative: Some(NarrativeSettings {
+                enabled: narrative.get_untracked(),
+                prompt: Some(prompt.get_untracked()).filter(|p| !p.trim().is_empty()),
+            }),
+            enabled: Some(enabled.get_untracked()),
+            ..Default::default()
+        });
+    };
     view! {
-        <div class="card form">
-            <label>"Name"<input type="text" prop:value=move || name.get() disabled=move || !edit.get() on:input=move |ev| name.set(event_target_value(&ev))/></label>
-            <p class="muted">{format!("Narrative: {}. Created by {} on {}.", if template.narrative.enabled { "on" } else { "off" }, template.created_by, template.created_at)}</p>
+        <div class="card form" data-testid="details">
+            <label>"Name"
+                <input type="text" maxlength="200" data-testid="details-name" prop:value=move || name.get() disabled=move || !edit.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+            </label>
+            {move || error.get().and_then(|e| field_message(&e, "name")).map(|m| view! { <span class="field-error">{m}</span> })}
+            <FormatsField formats=formats error=error disabled=read_only/>
+            <NarrativeField enabled=narrative prompt=prompt error=error disabled=read_only/>
+            <label class="check">
+                <input type="checkbox" data-testid="details-enabled" disabled=move || !edit.get() prop:checked=move || enabled.get() on:change=move |ev| enabled.set(event_target_checked(&ev))/>
+                "Enabled (its schedules fire; Run Now works either way)"
+            </label>
+            <p class="muted">{format!("Created by {} on {}.", template.created_by, template.created_at)}</p>
             <p class="muted">"The data of a saved report is fixed at save time; to change it, save a fresh copy from the dashboard."</p>
-            {move || edit.get().then(|| view! { <button class="btn" on:click=move |_| { save.dispatch(name.get_untracked()); }>"Save name"</button> })}
-            {move || save.value().get().and_then(|r| r.err()).map(|e: AppError| view! { <span class="field-error">{e.message}</span> })}
+            {move || error.get().and_then(|e| general_error(&e, &["name", "formats", "narrative.prompt"])).map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+            {move || edit.get().then(|| view! {
+                <div class="header-controls">
+                    <button class="btn btn-primary" data-testid="details-save" disabled=move || save.pending().get() on:click=submit>
+                        {move || if save.pending().get() { "Saving…" } else { "Save" }}
+                    </button>
+                    <button class="btn btn-danger" data-testid="details-delete" disabled=move || remove.pending().get() on:click=move |_| {
+                        if window().confirm_with_message("Delete this report and its schedules? Past runs are kept.").unwrap_or(false) { remove.dispatch(()); }
+                    }>"Delete report"</button>
+                </div>
+            })}
         </div>
     }
 }
@@ -251,35 +336,134 @@ fn ScheduleTab(template: TemplateView, edit: Memo<bool>, version: RwSignal<u32>)
             version.update(|v| *v += 1);
         }
     });
+    let dests = Resource::new(|| (), |_| list_destinations());
+    // None: no form; Some(None): adding a schedule; Some(Some(s)): editing `s`.
+    let form = RwSignal::new(None::<Option<ScheduleView>>);
+    let schedules = template.schedules.clone();
+    let template_id = template.id.clone();
     view! {
         <div class="card">
             {if template.schedules.is_empty() { Some(view! { <p class="muted">"No schedule: this report runs on demand."</p> }) } else { None }}
-            <table class="data">
-                <thead><tr><th>"Schedule"</th><th>"Cron"</th><th>"Next run"</th><th>"Destinations"</th><th>"Status"</th>{move || edit.get().then(|| view! { <th></th> })}</tr></thead>
-                <tbody>
-                    {template.schedules.clone().into_iter().map(|s| {
-                        let (id1, id2, on) = (s.id.clone(), s.id.clone(), s.enabled);
-                        view! {
-                            <tr>
-                                <td>{s.description.clone()}</td>
-                                <td class="mono">{s.cron_expression.clone()}</td>
-                                <td class="mono">{s.next_run_at.clone().unwrap_or_else(|| "—".into())}</td>
-                                <td>{s.destinations.len()}</td>
-                                <td>{s.parked_reason.clone().unwrap_or_else(|| if s.enabled { "enabled".into() } else { "disabled".into() })}</td>
-                                {move || edit.get().then(|| {
-                                    let (id1, id2) = (id1.clone(), id2.clone());
-                                    view! {
-                                        <td class="actions">
-                                            <button class="btn btn-sm" on:click=move |_| { toggle.dispatch((id1.clone(), !on)); }>{if on { "Disable" } else { "Enable" }}</button>
-                                            <button class="btn btn-sm btn-danger" on:click=move |_| { if window().confirm_with_message("Delete this schedule?").unwrap_or(false) { remove.dispatch(id2.clone()); } }>"Delete"</button>
-                                        </td>
-                                    }
-                                })}
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || {
+                    let all = dests.get().and_then(|r| r.ok()).unwrap_or_default();
+                    (!schedules.is_empty()).then(|| view! {
+                        <div class="table-wrap">
+                            <table class="data" data-testid="schedules">
+                                <thead><tr><th>"Schedule"</th><th>"Cron"</th><th>"Next run"</th><th>"Destinations"</th><th>"Status"</th>{move || edit.get().then(|| view! { <th></th> })}</tr></thead>
+                                <tbody>
+                                    {schedules.iter().cloned().map(|s| {
+                                        let (id1, id2, on, s2) = (s.id.clone(), s.id.clone(), s.enabled, s.clone());
+                                        let names = dest_names(&all, &s.destinations);
+                                        view! {
+                                            <tr data-testid="schedule-row" data-schedule=s.id.clone()>
+                                                <td>{s.description.clone()}<div class="muted">{s.name.clone()}</div></td>
+                                                <td class="mono">{s.cron_expression.clone()}</td>
+                                                <td class="mono">{s.next_run_at.clone().unwrap_or_else(|| "—".into())}</td>
+                                                <td data-testid="schedule-destinations">{names}</td>
+                                                <td>{s.parked_reason.clone().unwrap_or_else(|| if s.enabled { "enabled".into() } else { "disabled".into() })}</td>
+                                                {move || edit.get().then(|| {
+                                                    let (id1, id2, s2) = (id1.clone(), id2.clone(), s2.clone());
+                                                    view! {
+                                                        <td class="actions">
+                                                            <button class="btn btn-sm" data-testid="schedule-edit" on:click=move |_| form.set(Some(Some(s2.clone())))>"Edit"</button>
+                                                            <button class="btn btn-sm" data-testid="schedule-toggle" on:click=move |_| { toggle.dispatch((id1.clone(), !on)); }>{if on { "Disable" } else { "Enable" }}</button>
+                                                            <button class="btn btn-sm btn-danger" data-testid="schedule-delete" on:click=move |_| { if window().confirm_with_message("Delete this schedule?").unwrap_or(false) { remove.dispatch(id2.clone()); } }>"Delete"</button>
+                                                        </td>
+                                                    }
+                                                })}
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    })
+                }}
+            </Transition>
+            {move || edit.get().then(|| view! {
+                <div class="header-controls" style="margin-top:12px">
+                    <button class="btn" data-testid="add-schedule" on:click=move |_| form.set(Some(None))>"Add schedule"</button>
+                </div>
+            })}
+        </div>
+        {move || form.get().map(|target| view! { <ScheduleForm template_id=template_id.clone() schedule=target form=form version=version/> })}
+    }
+}
+
+/// Adds a schedule to a template, or edits one: preset or cron, zone, next 5 runs, destinations.
+#[component]
+fn ScheduleForm(
+    template_id: String,
+    schedule: Option<ScheduleView>,
+    form: RwSignal<Option<Option<ScheduleView>>>,
+    version: RwSignal<u32>,
+) -> impl IntoView {
+    let (cron0, zone0, dests0) = match &schedule {
+        Some(s) => (s.cron_expression.clone(), s.timezone.clone(), s.destinations.clone()),
+        None => (PRESETS[1].2.to_string(), browser_zone(), Vec::new()),
+    };
+    let preset = RwSignal::new(cron_preset(&cron0).to_string());
+    let custom = RwSignal::new(cron0);
+    let zone = RwSignal::new(zone0);
+    let chosen = RwSignal::new(dests0);
+    let editing = schedule.as_ref().map(|s| s.id.clone());
+    let save = Action::new(move |input: &ScheduleInput| {
+        let (editing, input) = (editing.clone(), input.clone());
+        async move {
+            match editing {
+                Some(id) => update_schedule(id, input).await,
+                None => create_schedule(input).await,
+            }
+        }
+    });
+    let toasts = use_context::<Toasts>();
+    Effect::new(move |_| {
+        if let Some(Ok(s)) = save.value().get() {
+            if let Some(ts) = toasts {
+                ts.show(format!("Schedule saved: {}.", s.description), false, None);
+            }
+            version.update(|v| *v += 1);
+            form.set(None);
+        }
+    });
+    let error = Signal::derive(move || save.value().get().and_then(|r| r.err()));
+    let title = if schedule.is_some() { "Edit schedule" } else { "Add schedule" };
+    let submit = move |_: leptos::ev::MouseEvent| {
+        let key = preset.get_untracked();
+        let cron = preset_cron(&key, &custom.get_untracked());
+        let input = match &schedule {
+            Some(s) => ScheduleInput {
+                // A changed timing renames the schedule after its preset; otherwise the name stays.
+                name: (!s.cron_expression.split_whitespace().eq(cron.split_whitespace()))
+                    .then(|| preset_name(&key).to_string()),
+                cron_expression: Some(cron),
+                timezone: Some(zone.get_untracked()),
+                destinations: Some(chosen.get_untracked()),
+                ..Default::default()
+            },
+            None => ScheduleInput {
+                template_id: Some(template_id.clone()),
+                name: Some(preset_name(&key).to_string()),
+                cron_expression: Some(cron),
+                timezone: Some(zone.get_untracked()),
+                destinations: Some(chosen.get_untracked()),
+                enabled: Some(true),
+            },
+        };
+        save.dispatch(input);
+    };
+    view! {
+        <div class="card form" data-testid="schedule-form">
+            <h2>{title}</h2>
+            <ScheduleFields preset=preset custom=custom zone=zone chosen=chosen error=error/>
+            {move || error.get().and_then(|e| general_error(&e, &["cronExpression", "timezone", "destinations"])).map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+            <div class="header-controls" style="justify-content:flex-end">
+                <button class="btn btn-ghost" on:click=move |_| form.set(None)>"Cancel"</button>
+                <button class="btn btn-primary" data-testid="schedule-save" disabled=move || save.pending().get() on:click=submit>
+                    {move || if save.pending().get() { "Saving…" } else { "Save schedule" }}
+                </button>
+            </div>
         </div>
     }
 }

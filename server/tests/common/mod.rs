@@ -123,6 +123,24 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
+
+    /// Creates a webhook destination through the API as `admin`; returns its id.
+    pub async fn webhook(&self, admin: &reqwest::Client, name: &str, url: &str) -> String {
+        create_webhook(admin, &self.base, name, url).await
+    }
+}
+
+/// Creates a webhook destination on the server at `base` (for tests that run their own process).
+pub async fn create_webhook(admin: &reqwest::Client, base: &str, name: &str, url: &str) -> String {
+    let r = admin
+        .post(format!("{base}/api/v1/notifications/destinations"))
+        .json(&serde_json::json!({"kind": "webhook", "name": name, "config": {"url": url}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "creating webhook destination {name}");
+    let v: serde_json::Value = r.json().await.unwrap();
+    v["id"].as_str().unwrap().to_string()
 }
 
 /// Creates a uniquely named database on the `TEST_DATABASE_URL` server.

@@ -96,13 +96,24 @@ pub(super) fn redact(text: &str, secrets: &[String]) -> String {
     out
 }
 
-/// A URL, its path and its query as secrets (Slack and Teams carry their token there).
+/// A URL, its path and its query as secrets (Slack and Teams carry their token there), and the
+/// pieces a receiver may quote on their own: every query value, and every path segment that looks
+/// like a token (8+ characters with a digit, or 16+ characters) — Slack's last segment, Teams' ids.
+/// Plain words such as `services` or `hooks` stay readable in error messages.
 pub(super) fn url_secrets(raw: &str, out: &mut Vec<String>) {
     out.push(raw.to_string());
     if let Ok(u) = url::Url::parse(raw) {
         out.push(u.as_str().to_string());
         out.push(u.path().to_string());
         out.extend(u.query().map(str::to_string));
+        out.extend(u.query_pairs().map(|(_, v)| v.into_owned()));
+        for seg in u.path_segments().into_iter().flatten() {
+            let n = seg.chars().count();
+            if n >= 16 || (n >= 8 && seg.chars().any(|c| c.is_ascii_digit())) {
+                out.push(seg.to_string());
+                out.push(percent_decode(seg));
+            }
+        }
     }
 }
 
@@ -227,6 +238,23 @@ mod tests {
     fn redaction_replaces_long_secrets_and_leaves_short_ones() {
         let secrets = vec!["hunter2-very-secret".to_string(), "401".to_string()];
         assert_eq!(redact("HTTP 401: bad hunter2-very-secret", &secrets), "HTTP 401: bad [redacted]");
+    }
+
+    #[test]
+    fn a_token_quoted_alone_from_a_webhook_url_is_redacted_but_plain_words_are_not() {
+        let mut secrets = Vec::new();
+        url_secrets(
+            "https://hooks.slack.com/services/T01ABCD2E/B02FGH3IJ/xoxbSecretToken42?sig=q7sig&x=1",
+            &mut secrets,
+        );
+        let echoed = "HTTP 403: invalid_token xoxbSecretToken42 for T01ABCD2E (sig q7sig) at services";
+        assert_eq!(
+            redact(echoed, &secrets),
+            "HTTP 403: invalid_token [redacted] for [redacted] (sig q7sig) at services"
+        );
+        let mut secrets = Vec::new();
+        url_secrets("https://example.com/hook?token=abcdef123", &mut secrets);
+        assert_eq!(redact("refused abcdef123 at hook", &secrets), "refused [redacted] at hook");
     }
 
     #[test]

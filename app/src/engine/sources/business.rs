@@ -70,7 +70,7 @@ pub async fn offer_performance(ctx: &Ctx<'_>) -> Result<Table, AppError> {
         }
     }
     let mut list: Vec<(String, Agg)> = grouped.into_iter().filter(|(_, a)| a.impressions > 0).collect();
-    list.sort_by(|a, b| b.1.impressions.cmp(&a.1.impressions).then_with(|| a.0.cmp(&b.0)));
+    by_impressions(&mut list);
     list.truncate(20);
     let mut t = Table::new(
         "offer_performance",
@@ -96,6 +96,11 @@ pub async fn offer_performance(ctx: &Ctx<'_>) -> Result<Table, AppError> {
     Ok(t)
 }
 
+/// Most impressions first; ties by name, so the order is stable from one load to the next.
+fn by_impressions(list: &mut [(String, Agg)]) {
+    list.sort_by(|a, b| b.1.impressions.cmp(&a.1.impressions).then_with(|| a.0.cmp(&b.0)));
+}
+
 fn add(e: &mut Agg, a: &Agg) {
     e.impressions += a.impressions;
     e.clicks += a.clicks;
@@ -112,7 +117,7 @@ pub async fn channel_effectiveness(ctx: &Ctx<'_>) -> Result<Table, AppError> {
     let names = names(ctx, "channels").await?;
     let mut list: Vec<(String, Agg)> =
         rows.into_iter().map(|(id, a)| (names.get(&id).cloned().unwrap_or(id), a)).collect();
-    list.sort_by(|a, b| b.1.impressions.cmp(&a.1.impressions).then_with(|| a.0.cmp(&b.0)));
+    by_impressions(&mut list);
     let mut t = Table::new(
         "channel_effectiveness",
         "Channel effectiveness",

@@ -65,10 +65,7 @@ pub async fn complete(
     let status = resp.status().as_u16();
     let bytes = outbound::read_limited(resp).await?;
     if !(200..300).contains(&status) {
-        return Err(ProviderError::Status {
-            status,
-            detail: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
-        });
+        return Err(ProviderError::Status { status, detail: super::error_detail(&bytes) });
     }
     let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| ProviderError::Malformed(e.to_string()))?;
     text_at(&v, "/output/message/content/0/text")

@@ -109,6 +109,30 @@ pub enum ProviderError {
     Config(String),
 }
 
+/// How much of a provider's error answer is read before secrets are removed from it, and how much
+/// is kept afterwards (redacting before cutting, so no half of a key survives at the cut).
+const DETAIL_READ_CHARS: usize = 1_000;
+const DETAIL_KEEP_CHARS: usize = 200;
+
+impl ProviderError {
+    /// The error with the provider's key and secret removed from any text the provider sent back
+    /// (some providers quote the key they refused, e.g. "Incorrect API key provided: sk-…").
+    fn without_secrets(self, cfg: &ProviderConfig) -> ProviderError {
+        let secrets: Vec<&str> =
+            [cfg.api_key.as_deref(), cfg.secret.as_deref()].into_iter().flatten().filter(|s| s.len() >= 6).collect();
+        let clean = |text: String| -> String {
+            let text = secrets.iter().fold(text, |t, s| t.replace(s, "[redacted]"));
+            text.chars().take(DETAIL_KEEP_CHARS).collect()
+        };
+        match self {
+            ProviderError::Status { status, detail } => ProviderError::Status { status, detail: clean(detail) },
+            ProviderError::Malformed(m) => ProviderError::Malformed(clean(m)),
+            ProviderError::Config(m) => ProviderError::Config(clean(m)),
+            other => other,
+        }
+    }
+}
+
 /// The tenant's configuration, else the environment's, else None (built-in).
 pub async fn resolve(state: &AppState, tenant_id: &str) -> Result<Option<ProviderConfig>, AppError> {
     let row = sqlx::query("SELECT provider, model, base_url, region, api_key_sealed, secret_sealed FROM ai_providers WHERE tenant_id = $1")
@@ -152,13 +176,19 @@ pub async fn resolve(state: &AppState, tenant_id: &str) -> Result<Option<Provide
 pub async fn complete(state: &AppState, cfg: &ProviderConfig, prompt: &Prompt) -> Result<String, ProviderError> {
     let client = outbound::client(state.config.allow_private_destinations, super::timeout(state));
     let allow = state.config.allow_private_destinations;
-    match cfg.kind {
+    let answer = match cfg.kind {
         ProviderKind::Builtin => Err(ProviderError::Config("the built-in narrator needs no provider".into())),
         ProviderKind::Openai => openai::complete(&client, allow, cfg, prompt).await,
         ProviderKind::Anthropic => anthropic::complete(&client, allow, cfg, prompt).await,
         ProviderKind::Gemini => gemini::complete(&client, allow, cfg, prompt).await,
         ProviderKind::Bedrock => bedrock::complete(&client, allow, cfg, prompt, chrono::Utc::now()).await,
-    }
+    };
+    answer.map_err(|e| e.without_secrets(cfg))
+}
+
+/// The start of an error answer, on which `without_secrets` then works.
+pub(crate) fn error_detail(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).chars().take(DETAIL_READ_CHARS).collect()
 }
 
 /// Posts JSON and returns the parsed JSON answer, mapping statuses to errors.
@@ -170,8 +200,7 @@ pub(crate) async fn post_json(
     let status = resp.status().as_u16();
     let bytes = outbound::read_limited(resp).await?;
     if !(200..300).contains(&status) {
-        let detail: String = String::from_utf8_lossy(&bytes).chars().take(200).collect();
-        return Err(ProviderError::Status { status, detail });
+        return Err(ProviderError::Status { status, detail: error_detail(&bytes) });
     }
     serde_json::from_slice(&bytes).map_err(|e| ProviderError::Malformed(e.to_string()))
 }
