@@ -397,3 +397,113 @@ async fn the_csv_import_command_loads_a_valid_file_and_refuses_a_file_with_a_bad
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(conv(&dashboard(&app, &c, "business?period=7d").await), conv(&before) + 1.0);
 }
+
+db_test!(late_data_written_through_another_server_shows_on_the_next_load, |app| {
+    // Dashboards cache past days' rollup sums in process; a write anywhere (here: a second server
+    // on the same database, as another replica or the CLI would be) must still show up at once.
+    let c = setup(&app).await;
+    let imp = |d: &Value| row_by(table(d, "business_kpis"), "metric", "impressions")[2].as_f64().unwrap();
+    let before = imp(&dashboard(&app, &c, "business?period=7d").await);
+    assert_eq!(imp(&dashboard(&app, &c, "business?period=7d").await), before, "a second load (from the cache) agrees");
+    let other = app::engine::Db::connect(&app.state.config.database_url).await.unwrap();
+    let tenant = app::engine::store::tenants::find_by_slug(&other, "fixture").await.unwrap().unwrap();
+    let late: Vec<app::engine::ingest::InteractionRow> = serde_json::from_value(json!([
+        // Three days ago: a day the first server has already cached.
+        {"ts": "2026-11-27T09:00:00Z", "customerId": "late", "offer": "o1", "channel": "web", "segment": "s1", "outcome": "impression"},
+        {"ts": "2026-11-27T09:05:00Z", "customerId": "late", "offer": "o2", "channel": "web", "segment": "s2", "outcome": "impression"},
+        {"ts": "2026-11-27T09:06:00Z", "customerId": "late", "offer": "o2", "channel": "web", "segment": "s2", "outcome": "impression"},
+    ]))
+    .unwrap();
+    app::engine::ingest::interactions(&other, &tenant.id, late, common::NOW).await.unwrap();
+    assert_eq!(imp(&dashboard(&app, &c, "business?period=7d").await), before + 3.0);
+    // The segment-filtered view (another cache entry) sees its share too.
+    let seg = |d: &Value| {
+        d["segments"].as_array().unwrap().iter().find(|s| s["name"] == "Segment Two").unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let all = dashboard(&app, &c, "business?period=7d").await;
+    let s2 = seg(&all);
+    let filtered_before = imp(&dashboard(&app, &c, &format!("business?period=7d&segmentId={s2}")).await);
+    let more: Vec<app::engine::ingest::InteractionRow> = serde_json::from_value(json!([
+        {"ts": "2026-11-26T09:00:00Z", "customerId": "late", "offer": "o1", "channel": "web", "segment": "s2", "outcome": "impression"},
+    ]))
+    .unwrap();
+    app::engine::ingest::interactions(&other, &tenant.id, more, common::NOW).await.unwrap();
+    assert_eq!(imp(&dashboard(&app, &c, &format!("business?period=7d&segmentId={s2}")).await), filtered_before + 1.0);
+});
+
+db_test!(flow_run_kpis_dlq_depth_and_model_auc_match_values_computed_by_hand, |app| {
+    let c = setup(&app).await;
+    let db = &app.state.db.pool;
+    let tenant: String =
+        sqlx::Row::get(&sqlx::query("SELECT id FROM tenants WHERE slug = 'fixture'").fetch_one(db).await.unwrap(), 0);
+    let today = NOW - NOW % DAY;
+    // 20 flow runs over the last 7 days, latencies 10, 20, …, 200 ms; two of them failed.
+    for i in 0..20i64 {
+        let status = if i == 3 || i == 11 { "failed" } else { "completed" };
+        sqlx::query("INSERT INTO flow_runs (tenant_id, ts, status, latency_ms) VALUES ($1, $2, $3, $4)")
+            .bind(&tenant)
+            .bind(today - (i % 7) * DAY + 3_600_000)
+            .bind(status)
+            .bind(((i + 1) * 10) as f64)
+            .execute(db)
+            .await
+            .unwrap();
+    }
+    // DLQ: two samples yesterday (4 and 10), one today (3); one 8 days ago, outside 7d.
+    for (ts, depth) in
+        [(today - DAY + 1_000, 4i64), (today - DAY + 2_000, 10), (today + 1_000, 3), (today - 8 * DAY, 99)]
+    {
+        sqlx::query("INSERT INTO dlq_samples (tenant_id, ts, depth) VALUES ($1, $2, $3)")
+            .bind(&tenant)
+            .bind(ts)
+            .bind(depth)
+            .execute(db)
+            .await
+            .unwrap();
+    }
+    // A model evaluated 10 days ago (0.80), 3 days ago (0.75) and today (0.70).
+    sqlx::query("INSERT INTO models (id, tenant_id, key, name, kind, created_at) VALUES ('m1', $1, 'p', 'Propensity', 'xgboost', 0)")
+        .bind(&tenant)
+        .execute(db)
+        .await
+        .unwrap();
+    for (day, auc) in [(today - 10 * DAY, 0.80), (today - 3 * DAY, 0.75), (today, 0.70)] {
+        sqlx::query(
+            "INSERT INTO model_evaluations (tenant_id, model_id, day, auc, psi, ks) VALUES ($1, 'm1', $2, $3, 0, 0)",
+        )
+        .bind(&tenant)
+        .bind(day)
+        .bind(auc)
+        .execute(db)
+        .await
+        .unwrap();
+    }
+    let ops = dashboard(&app, &c, "operations?period=7d").await;
+    let k = table(&ops, "ops_kpis");
+    let v = |m: &str| row_by(k, "metric", m)[2].as_f64();
+    assert_eq!(v("total_runs"), Some(20.0));
+    assert_eq!(v("avg_latency"), Some(105.0), "(10 + … + 200) / 20");
+    assert_eq!(v("p95_latency"), Some(190.0), "nearest rank: the 19th of 20");
+    assert_eq!(v("success_rate"), Some(90.0));
+    let dlq = table(&ops, "dlq_depth");
+    let yesterday = row_by(dlq, "day", "2026-11-29");
+    assert_eq!((yesterday[1].as_i64(), yesterday[2].as_f64()), (Some(10), Some(7.0)));
+    let today_row = row_by(dlq, "day", "2026-11-30");
+    assert_eq!((today_row[1].as_i64(), today_row[2].as_f64()), (Some(3), Some(3.0)));
+    assert_eq!(dlq["rows"].as_array().unwrap().len(), 7, "one row per day, empty days included");
+    let exec = dashboard(&app, &c, "executive?period=7d").await;
+    let kt = table(&exec, "kpi_summary");
+    let auc = row_by(kt, "metric", "model_auc");
+    assert_eq!(auc[col(kt, "value")].as_f64(), Some(0.70), "the latest evaluation");
+    assert_eq!(auc[col(kt, "previous")].as_f64(), Some(0.80), "the latest before the period began");
+    let spark: Vec<f64> = kt["sparklines"].as_array().unwrap().iter().find(|p| p[0] == "model_auc").unwrap()[1]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert_eq!(spark, vec![0.80, 0.80, 0.80, 0.75, 0.75, 0.75, 0.70], "each day: the latest evaluation by its end");
+});

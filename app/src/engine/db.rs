@@ -24,6 +24,8 @@ pub struct Db {
     pub pool: AnyPool,
     /// The dialect behind the pool.
     pub dialect: Dialect,
+    /// Per-day rollup sums already read, validated against `rollup_days` on every use.
+    pub day_cache: std::sync::Arc<super::sources::daily::DayCache>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -65,7 +67,7 @@ impl Db {
             Dialect::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await.context("applying migrations")?;
-        Ok(Db { pool, dialect })
+        Ok(Db { pool, dialect, day_cache: Default::default() })
     }
 }
 

@@ -217,6 +217,25 @@ impl RollupBatch {
     /// Adds the batch to the rollup tables of `tenant_id` (inside the caller's transaction).
     pub async fn apply(self, conn: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<(), sqlx::Error> {
         let t = || Val::S(tenant_id.to_string());
+        // Every day this batch touches gets a new version, in the same transaction: the dashboards'
+        // day cache (`sources::daily`) re-reads exactly those days.
+        let days: std::collections::BTreeSet<i64> = self
+            .interactions
+            .keys()
+            .map(|k| k.0)
+            .chain(self.decisions.keys().map(|k| k.0))
+            .chain(self.latency.keys().map(|k| k.0))
+            .chain(self.selections.keys().map(|k| k.0))
+            .chain(self.attribution.keys().map(|k| k.0))
+            .collect();
+        let rows: Vec<Vec<Val>> = days.into_iter().map(|d| vec![t(), Val::I(d), Val::I(1)]).collect();
+        bulk_insert(
+            conn,
+            "INSERT INTO rollup_days (tenant_id, day, version)",
+            "ON CONFLICT (tenant_id, day) DO UPDATE SET version = rollup_days.version + 1",
+            &rows,
+        )
+        .await?;
         let rows: Vec<Vec<Val>> = self
             .interactions
             .into_iter()

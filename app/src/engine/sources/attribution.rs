@@ -2,8 +2,8 @@
 //! default linear), and every channel under every model side by side. Credit is computed per
 //! conversion when data is loaded, so the credits of each conversion sum to its value.
 
-use super::common::{names, round, Ctx};
-use crate::engine::db::{get_f64, get_i64, get_str};
+use super::common::{names, round, segment_filter, Ctx};
+use super::daily;
 use crate::engine::rollups::ATTRIBUTION_MODELS;
 use crate::model::{AppError, Cell, Chart, ChartKind, Column, ColumnKind, Table};
 use std::collections::BTreeMap;
@@ -33,35 +33,32 @@ async fn credit(
     dim: &str,
     model: Option<&str>,
 ) -> Result<Vec<(String, String, i64, f64, f64)>, AppError> {
-    debug_assert!(dim == "channel_id" || dim == "offer_id");
-    let w = ctx.window();
-    let mut sql = format!(
-        "SELECT {dim} AS g, model, CAST(SUM(touchpoints) AS BIGINT) AS tp, CAST(SUM(credit) AS DOUBLE PRECISION) AS credit, \
-         CAST(SUM(credited_value_cents) AS DOUBLE PRECISION) AS value FROM rollup_attribution_daily \
-         WHERE tenant_id = $1 AND day >= $2 AND day < $3"
-    );
-    let mut n = 3;
-    if model.is_some() {
-        n += 1;
-        sql.push_str(&format!(" AND model = ${n}"));
+    const SUMS: &[&str] = &["touchpoints", "credit", "credited_value_cents"];
+    static BY_CHANNEL: daily::Spec = daily::Spec {
+        id: "attribution/channel",
+        table: "rollup_attribution_daily",
+        group: &["channel_id", "model"],
+        sums: SUMS,
+    };
+    static BY_OFFER: daily::Spec = daily::Spec {
+        id: "attribution/offer",
+        table: "rollup_attribution_daily",
+        group: &["offer_id", "model"],
+        sums: SUMS,
+    };
+    let spec = if dim == "offer_id" { &BY_OFFER } else { &BY_CHANNEL };
+    let mut filters = segment_filter(ctx);
+    filters.extend(model.map(|m| ("model", m.to_string())));
+    let mut sums: BTreeMap<(String, String), (i64, f64, f64)> = BTreeMap::new();
+    for (_, rows) in daily::fetch(ctx, spec, ctx.window(), &filters).await? {
+        for row in rows.iter() {
+            let e = sums.entry((row.keys[0].clone(), row.keys[1].clone())).or_default();
+            e.0 += row.sums[0].round() as i64;
+            e.1 += row.sums[1];
+            e.2 += row.sums[2];
+        }
     }
-    if ctx.segment_id.is_some() {
-        n += 1;
-        sql.push_str(&format!(" AND segment_id = ${n}"));
-    }
-    sql.push_str(&format!(" GROUP BY {dim}, model"));
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ctx.tenant_id).bind(w.start).bind(w.end);
-    if let Some(m) = model {
-        q = q.bind(m.to_string());
-    }
-    if let Some(s) = ctx.segment_id {
-        q = q.bind(s);
-    }
-    let rows = q.fetch_all(&ctx.db.pool).await?;
-    Ok(rows
-        .iter()
-        .map(|r| (get_str(r, "g"), get_str(r, "model"), get_i64(r, "tp"), get_f64(r, "credit"), get_f64(r, "value")))
-        .collect())
+    Ok(sums.into_iter().map(|((g, m), (tp, credit, value))| (g, m, tp, credit, value)).collect())
 }
 
 async fn by_dimension(

@@ -1,12 +1,13 @@
 //! Business dashboard sources: KPIs, offer performance, channel effectiveness, the decision
 //! funnel, daily and revenue trends, selection frequency and budget burn.
 
-use super::common::{decisions, interactions, iso_day, names, ratio_pct, round, Agg, By, Ctx};
+use super::common::{decisions, interactions, iso_day, names, ratio_pct, round, segment_filter, Agg, By, Ctx};
+use super::daily;
 use super::kpis::{self, spark_window, Kpi};
 use crate::engine::db::{get_i64, get_str};
 use crate::engine::rollups::DAY_MS;
 use crate::model::{AppError, Cell, Chart, ChartKind, Column, ColumnKind, Table};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// `business_kpis`: impressions, conversions, conversion rate, revenue with Δ%.
 pub async fn business_kpis(ctx: &Ctx<'_>) -> Result<Table, AppError> {
@@ -221,19 +222,21 @@ pub async fn revenue_trend(ctx: &Ctx<'_>) -> Result<Table, AppError> {
 /// `selection_frequency`: how often each offer was selected by a decision, and its share.
 pub async fn selection_frequency(ctx: &Ctx<'_>) -> Result<Table, AppError> {
     let w = ctx.window();
-    let seg = if ctx.segment_id.is_some() { " AND segment_id = $4" } else { "" };
-    let sql = format!(
-        "SELECT offer_id, CAST(SUM(selections) AS BIGINT) AS n FROM rollup_selection_daily \
-         WHERE tenant_id = $1 AND day >= $2 AND day < $3{seg} GROUP BY offer_id"
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ctx.tenant_id).bind(w.start).bind(w.end);
-    if let Some(s) = ctx.segment_id {
-        q = q.bind(s);
+    static SPEC: daily::Spec = daily::Spec {
+        id: "selections/offer",
+        table: "rollup_selection_daily",
+        group: &["offer_id"],
+        sums: &["selections"],
+    };
+    let mut per_offer: BTreeMap<String, i64> = BTreeMap::new();
+    for (_, rows) in daily::fetch(ctx, &SPEC, w, &segment_filter(ctx)).await? {
+        for row in rows.iter() {
+            *per_offer.entry(row.keys[0].clone()).or_default() += row.sums[0].round() as i64;
+        }
     }
-    let rows = q.fetch_all(&ctx.db.pool).await?;
     let total_decisions = decisions(ctx, w, false).await?.into_values().next().unwrap_or_default().decisions;
     let names = names(ctx, "offers").await?;
-    let mut list: Vec<(String, i64)> = rows.iter().map(|r| (get_str(r, "offer_id"), get_i64(r, "n"))).collect();
+    let mut list: Vec<(String, i64)> = per_offer.into_iter().collect();
     list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let mut t = Table::new(
         "selection_frequency",

@@ -1,7 +1,8 @@
 //! What every data source shares: the request context, the period window and its predecessor,
 //! Δ% with its chip colour, and the rollup queries most sources are built from.
 
-use crate::engine::db::{get_f64, get_i64, get_str, Db};
+use super::daily;
+use crate::engine::db::{get_str, Db};
 use crate::engine::rollups::DAY_MS;
 use crate::model::{AppError, Period};
 use std::collections::{BTreeMap, HashMap};
@@ -21,7 +22,14 @@ pub struct Ctx<'a> {
     pub now: i64,
     /// Source-specific parameters (`groupBy`, `model`, …).
     pub params: &'a BTreeMap<String, String>,
+    /// Rollup sums already read while loading this dashboard (several widgets need the same ones).
+    pub memo: &'a Memo,
 }
+
+/// Interaction sums read during one dashboard load, by grouping and window. Lives for one load
+/// only, so it never serves stale numbers.
+#[derive(Default)]
+pub struct Memo(std::sync::Mutex<HashMap<(By, i64, i64), HashMap<String, Agg>>>);
 
 /// A half-open range of whole UTC days `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,7 +166,7 @@ pub fn ratio_pct(a: i64, b: i64) -> Option<f64> {
 }
 
 /// A dimension the interaction rollup can be grouped by.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum By {
     /// Everything in one group (key "").
     All,
@@ -179,55 +187,65 @@ pub enum By {
 }
 
 impl By {
-    fn expr(self) -> &'static str {
-        match self {
-            By::All => "''",
-            By::Day => "CAST(day AS TEXT)",
-            By::Offer => "offer_id",
-            By::Channel => "channel_id",
-            By::Segment => "segment_id",
-            By::DayOffer => "CAST(day AS TEXT) || '|' || offer_id",
-            By::DayChannel => "CAST(day AS TEXT) || '|' || channel_id",
-            By::SegmentOffer => "segment_id || '|' || offer_id",
+    /// The per-day query behind this grouping (its columns besides `day`).
+    fn spec(self) -> &'static daily::Spec {
+        const SUMS: &[&str] =
+            &["impressions", "clicks", "conversions", "dismissals", "opt_outs", "complaints", "revenue_cents"];
+        const fn spec(id: &'static str, group: &'static [&'static str]) -> daily::Spec {
+            daily::Spec { id, table: "rollup_interactions_daily", group, sums: SUMS }
         }
+        static TOTAL: daily::Spec = spec("interactions", &[]);
+        static OFFER: daily::Spec = spec("interactions/offer", &["offer_id"]);
+        static CHANNEL: daily::Spec = spec("interactions/channel", &["channel_id"]);
+        static SEGMENT: daily::Spec = spec("interactions/segment", &["segment_id"]);
+        static SEGMENT_OFFER: daily::Spec = spec("interactions/segment,offer", &["segment_id", "offer_id"]);
+        match self {
+            By::All | By::Day => &TOTAL,
+            By::Offer | By::DayOffer => &OFFER,
+            By::Channel | By::DayChannel => &CHANNEL,
+            By::Segment => &SEGMENT,
+            By::SegmentOffer => &SEGMENT_OFFER,
+        }
+    }
+
+    fn per_day(self) -> bool {
+        matches!(self, By::Day | By::DayOffer | By::DayChannel)
     }
 }
 
-/// Interaction sums over a window, grouped, honouring the segment filter.
+/// The `column = value` filter of the segment on screen, if any.
+pub fn segment_filter(ctx: &Ctx<'_>) -> Vec<(&'static str, String)> {
+    ctx.segment_id.map(|s| vec![("segment_id", s.to_string())]).unwrap_or_default()
+}
+
+/// Interaction sums over a window, grouped, honouring the segment filter. Keys: the group's
+/// values joined with `|`, led by the day (epoch ms) for per-day groupings; `""` for `By::All`.
 pub async fn interactions(ctx: &Ctx<'_>, w: Window, by: By) -> Result<HashMap<String, Agg>, AppError> {
-    let seg = if ctx.segment_id.is_some() { " AND segment_id = $4" } else { "" };
-    let g = by.expr();
-    // A constant in GROUP BY means a column position (or is refused): group only by real columns.
-    let group = if matches!(by, By::All) { String::new() } else { format!(" GROUP BY {g}") };
-    let sql = format!(
-        "SELECT {g} AS g, CAST(SUM(impressions) AS BIGINT) AS impressions, CAST(SUM(clicks) AS BIGINT) AS clicks, \
-         CAST(SUM(conversions) AS BIGINT) AS conversions, CAST(SUM(dismissals) AS BIGINT) AS dismissals, \
-         CAST(SUM(opt_outs) AS BIGINT) AS opt_outs, CAST(SUM(complaints) AS BIGINT) AS complaints, \
-         CAST(SUM(revenue_cents) AS BIGINT) AS revenue_cents \
-         FROM rollup_interactions_daily WHERE tenant_id = $1 AND day >= $2 AND day < $3{seg}{group}"
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ctx.tenant_id).bind(w.start).bind(w.end);
-    if let Some(s) = ctx.segment_id {
-        q = q.bind(s);
+    let memo_key = (by, w.start, w.end);
+    if let Some(hit) = ctx.memo.0.lock().expect("memo lock").get(&memo_key) {
+        return Ok(hit.clone());
     }
-    let rows = q.fetch_all(&ctx.db.pool).await?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            (
-                get_str(r, "g"),
-                Agg {
-                    impressions: get_i64(r, "impressions"),
-                    clicks: get_i64(r, "clicks"),
-                    conversions: get_i64(r, "conversions"),
-                    dismissals: get_i64(r, "dismissals"),
-                    opt_outs: get_i64(r, "opt_outs"),
-                    complaints: get_i64(r, "complaints"),
-                    revenue_cents: get_i64(r, "revenue_cents"),
-                },
-            )
-        })
-        .collect())
+    let mut out: HashMap<String, Agg> = HashMap::new();
+    for (day, rows) in daily::fetch(ctx, by.spec(), w, &segment_filter(ctx)).await? {
+        for row in rows.iter() {
+            let mut parts = Vec::with_capacity(3);
+            if by.per_day() {
+                parts.push(day.to_string());
+            }
+            parts.extend(row.keys.iter().cloned());
+            let e = out.entry(parts.join("|")).or_default();
+            let n = |i: usize| row.sums[i].round() as i64;
+            e.impressions += n(0);
+            e.clicks += n(1);
+            e.conversions += n(2);
+            e.dismissals += n(3);
+            e.opt_outs += n(4);
+            e.complaints += n(5);
+            e.revenue_cents += n(6);
+        }
+    }
+    ctx.memo.0.lock().expect("memo lock").insert(memo_key, out.clone());
+    Ok(out)
 }
 
 /// Sums of the decision rollup for one group.
@@ -245,49 +263,51 @@ pub struct DecisionAgg {
 
 /// Decision sums over a window per day (key: day ms) or in total (key 0), honouring the segment.
 pub async fn decisions(ctx: &Ctx<'_>, w: Window, per_day: bool) -> Result<BTreeMap<i64, DecisionAgg>, AppError> {
-    let seg = if ctx.segment_id.is_some() { " AND segment_id = $4" } else { "" };
-    let (g, group) = if per_day { ("day", " GROUP BY day") } else { ("0", "") };
-    let sql = format!(
-        "SELECT {g} AS g, CAST(SUM(decisions) AS BIGINT) AS decisions, CAST(SUM(latency_sum_ms) AS DOUBLE PRECISION) AS lat, \
-         CAST(SUM(funnel_initial) AS BIGINT) AS f0, CAST(SUM(funnel_qualified) AS BIGINT) AS f1, \
-         CAST(SUM(funnel_unsuppressed) AS BIGINT) AS f2, CAST(SUM(funnel_contactable) AS BIGINT) AS f3, \
-         CAST(SUM(funnel_scored) AS BIGINT) AS f4, CAST(SUM(degraded) AS BIGINT) AS degraded \
-         FROM rollup_decisions_daily WHERE tenant_id = $1 AND day >= $2 AND day < $3{seg}{group}"
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ctx.tenant_id).bind(w.start).bind(w.end);
-    if let Some(s) = ctx.segment_id {
-        q = q.bind(s);
+    static SPEC: daily::Spec = daily::Spec {
+        id: "decisions",
+        table: "rollup_decisions_daily",
+        group: &[],
+        sums: &[
+            "decisions",
+            "latency_sum_ms",
+            "funnel_initial",
+            "funnel_qualified",
+            "funnel_unsuppressed",
+            "funnel_contactable",
+            "funnel_scored",
+            "degraded",
+        ],
+    };
+    let mut out: BTreeMap<i64, DecisionAgg> = BTreeMap::new();
+    if !per_day {
+        out.insert(0, DecisionAgg::default());
     }
-    let rows = q.fetch_all(&ctx.db.pool).await?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            (
-                get_i64(r, "g"),
-                DecisionAgg {
-                    decisions: get_i64(r, "decisions"),
-                    latency_sum_ms: get_f64(r, "lat"),
-                    funnel: [get_i64(r, "f0"), get_i64(r, "f1"), get_i64(r, "f2"), get_i64(r, "f3"), get_i64(r, "f4")],
-                    degraded: get_i64(r, "degraded"),
-                },
-            )
-        })
-        .collect())
+    for (day, rows) in daily::fetch(ctx, &SPEC, w, &segment_filter(ctx)).await? {
+        for row in rows.iter() {
+            let e = out.entry(if per_day { day } else { 0 }).or_default();
+            let n = |i: usize| row.sums[i].round() as i64;
+            e.decisions += n(0);
+            e.latency_sum_ms += row.sums[1];
+            for (k, f) in e.funnel.iter_mut().enumerate() {
+                *f += n(2 + k);
+            }
+            e.degraded += n(7);
+        }
+    }
+    Ok(out)
 }
 
-/// Merged latency histogram over a window: bucket → count (per day when `per_day`).
+/// Merged latency histogram over a window: day → bucket → count.
 pub async fn latency_histogram(ctx: &Ctx<'_>, w: Window) -> Result<BTreeMap<i64, BTreeMap<i64, i64>>, AppError> {
-    let rows = sqlx::query(
-        "SELECT day, bucket, count FROM rollup_latency_daily WHERE tenant_id = $1 AND day >= $2 AND day < $3",
-    )
-    .bind(ctx.tenant_id)
-    .bind(w.start)
-    .bind(w.end)
-    .fetch_all(&ctx.db.pool)
-    .await?;
+    static SPEC: daily::Spec =
+        daily::Spec { id: "latency", table: "rollup_latency_daily", group: &["bucket"], sums: &["count"] };
     let mut out: BTreeMap<i64, BTreeMap<i64, i64>> = BTreeMap::new();
-    for r in &rows {
-        *out.entry(get_i64(r, "day")).or_default().entry(get_i64(r, "bucket")).or_default() += get_i64(r, "count");
+    for (day, rows) in daily::fetch(ctx, &SPEC, w, &[]).await? {
+        for row in rows.iter() {
+            if let Ok(bucket) = row.keys[0].parse::<i64>() {
+                *out.entry(day).or_default().entry(bucket).or_default() += row.sums[0].round() as i64;
+            }
+        }
     }
     Ok(out)
 }

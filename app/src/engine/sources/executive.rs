@@ -52,11 +52,23 @@ pub async fn kpi_summary(ctx: &Ctx<'_>) -> Result<Table, AppError> {
     let dec_prev = decisions(ctx, p, false).await?.values().map(|a| a.decisions).sum::<i64>();
     let (auc_cur, auc_prev, auc_spark) = match primary_model(ctx).await? {
         Some((id, _)) => {
-            let mut s = Vec::new();
-            for d in sw.day_starts() {
-                s.push(auc_before(ctx, &id, d + crate::engine::rollups::DAY_MS).await?.unwrap_or(0.0));
-            }
-            (auc_before(ctx, &id, w.end).await?, auc_before(ctx, &id, w.start).await?, s)
+            // Every evaluation up to the window's end in one query; each day's value is the latest
+            // evaluation made before that day ended.
+            let evals: Vec<(i64, f64)> = sqlx::query(
+                "SELECT day, auc FROM model_evaluations WHERE tenant_id = $1 AND model_id = $2 AND day < $3 ORDER BY day",
+            )
+            .bind(ctx.tenant_id)
+            .bind(&id)
+            .bind(sw.end.max(w.end))
+            .fetch_all(&ctx.db.pool)
+            .await?
+            .iter()
+            .map(|r| (crate::engine::db::get_i64(r, "day"), get_f64(r, "auc")))
+            .collect();
+            let latest_before = |t: i64| evals.iter().rev().find(|(d, _)| *d < t).map(|(_, a)| *a);
+            let s =
+                sw.day_starts().into_iter().map(|d| latest_before(d + crate::engine::rollups::DAY_MS).unwrap_or(0.0));
+            (latest_before(w.end), latest_before(w.start), s.collect())
         }
         None => (None, None, Vec::new()),
     };

@@ -6,6 +6,7 @@ pub mod anomalies;
 pub mod attribution;
 pub mod business;
 pub mod common;
+pub mod daily;
 pub mod data_health;
 pub mod executive;
 pub mod kpis;
@@ -106,7 +107,8 @@ pub async fn parse(
 /// Loads every widget of a dashboard; a failing widget carries its own error.
 pub async fn load(db: &Db, tenant_id: &str, req: Request<'_>, now: i64) -> Result<DashboardData, AppError> {
     let (dashboard, period, segment_id, segments) = parse(db, tenant_id, &req).await?;
-    let ctx = Ctx { db, tenant_id, period, segment_id: segment_id.as_deref(), now, params: &req.params };
+    let memo = common::Memo::default();
+    let ctx = Ctx { db, tenant_id, period, segment_id: segment_id.as_deref(), now, params: &req.params, memo: &memo };
     let w = ctx.window();
     let mut widgets = Vec::new();
     for spec in dashboard.widgets() {

@@ -14,18 +14,38 @@ use std::collections::BTreeMap;
 /// `ops_kpis`: decision-flow batch runs — total, average and P95 latency, success rate.
 pub async fn ops_kpis(ctx: &Ctx<'_>) -> Result<Table, AppError> {
     let w = ctx.window();
-    let rows = sqlx::query("SELECT status, latency_ms FROM flow_runs WHERE tenant_id = $1 AND ts >= $2 AND ts < $3")
+    // Aggregated in the database: the runs themselves never cross the wire.
+    let totals = sqlx::query(
+        "SELECT COUNT(*) AS n, CAST(SUM(latency_ms) AS DOUBLE PRECISION) AS lat, \
+         SUM(CASE WHEN status = 'completed' THEN 1 ELSE 0 END) AS completed, \
+         SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed \
+         FROM flow_runs WHERE tenant_id = $1 AND ts >= $2 AND ts < $3",
+    )
+    .bind(ctx.tenant_id)
+    .bind(w.start)
+    .bind(w.end)
+    .fetch_one(&ctx.db.pool)
+    .await?;
+    let n = get_i64(&totals, "n");
+    let (completed, failed) = (get_i64(&totals, "completed"), get_i64(&totals, "failed"));
+    let avg = (n > 0).then(|| get_f64(&totals, "lat") / n as f64);
+    // The nearest-rank P95: the ⌈0.95·n⌉-th smallest latency.
+    let p95 = if n > 0 {
+        let rank = ((0.95 * n as f64).ceil() as i64).clamp(1, n);
+        let r = sqlx::query(
+            "SELECT latency_ms FROM flow_runs WHERE tenant_id = $1 AND ts >= $2 AND ts < $3 \
+             ORDER BY latency_ms LIMIT 1 OFFSET $4",
+        )
         .bind(ctx.tenant_id)
         .bind(w.start)
         .bind(w.end)
-        .fetch_all(&ctx.db.pool)
+        .bind(rank - 1)
+        .fetch_optional(&ctx.db.pool)
         .await?;
-    let mut lat: Vec<f64> = rows.iter().map(|r| get_f64(r, "latency_ms")).collect();
-    lat.sort_by(f64::total_cmp);
-    let completed = rows.iter().filter(|r| get_str(r, "status") == "completed").count() as i64;
-    let failed = rows.iter().filter(|r| get_str(r, "status") == "failed").count() as i64;
-    let avg = (!lat.is_empty()).then(|| lat.iter().sum::<f64>() / lat.len() as f64);
-    let p95 = (!lat.is_empty()).then(|| lat[((0.95 * lat.len() as f64).ceil() as usize).clamp(1, lat.len()) - 1]);
+        r.map(|r| get_f64(&r, "latency_ms"))
+    } else {
+        None
+    };
     let mut t = Table::new(
         "ops_kpis",
         "Decision-flow runs",
@@ -39,7 +59,7 @@ pub async fn ops_kpis(ctx: &Ctx<'_>) -> Result<Table, AppError> {
     let mut push = |k: &str, l: &str, v: Option<f64>, f: &str| {
         t.push(vec![Cell::from(k), Cell::from(l), Cell::from(v), Cell::from(f)])
     };
-    push("total_runs", "Total runs", Some(rows.len() as f64), "integer");
+    push("total_runs", "Total runs", Some(n as f64), "integer");
     push("avg_latency", "Avg latency", avg.map(|v| round(v, 1)), "duration");
     push("p95_latency", "P95 latency", p95, "duration");
     push("success_rate", "Success rate", ratio_pct(completed, completed + failed).map(|v| round(v, 2)), "percent");
@@ -219,20 +239,20 @@ pub async fn breaker_states(ctx: &Ctx<'_>) -> Result<Table, AppError> {
 /// `dlq_depth`: the dead-letter queue's maximum and average depth per day.
 pub async fn dlq_depth(ctx: &Ctx<'_>) -> Result<Table, AppError> {
     let w = ctx.window();
-    let rows = sqlx::query("SELECT ts, depth FROM dlq_samples WHERE tenant_id = $1 AND ts >= $2 AND ts < $3")
-        .bind(ctx.tenant_id)
-        .bind(w.start)
-        .bind(w.end)
-        .fetch_all(&ctx.db.pool)
-        .await?;
-    let mut per: BTreeMap<i64, (i64, i64, i64)> = BTreeMap::new();
-    for r in &rows {
-        let e = per.entry(crate::engine::rollups::day_of(get_i64(r, "ts"))).or_insert((0, 0, 0));
-        let d = get_i64(r, "depth");
-        e.0 = e.0.max(d);
-        e.1 += d;
-        e.2 += 1;
-    }
+    // Per day in the database (instants are ≥ 0, so integer division floors to the UTC day).
+    let rows = sqlx::query(
+        "SELECT ts / 86400000 AS d, MAX(depth) AS max_depth, CAST(SUM(depth) AS BIGINT) AS sum_depth, \
+         COUNT(*) AS n FROM dlq_samples WHERE tenant_id = $1 AND ts >= $2 AND ts < $3 GROUP BY ts / 86400000",
+    )
+    .bind(ctx.tenant_id)
+    .bind(w.start)
+    .bind(w.end)
+    .fetch_all(&ctx.db.pool)
+    .await?;
+    let per: BTreeMap<i64, (i64, i64, i64)> = rows
+        .iter()
+        .map(|r| (get_i64(r, "d") * DAY_MS, (get_i64(r, "max_depth"), get_i64(r, "sum_depth"), get_i64(r, "n"))))
+        .collect();
     let mut t = Table::new(
         "dlq_depth",
         "DLQ depth",
