@@ -352,7 +352,7 @@ fn ScheduleTab(template: TemplateView, edit: Memo<bool>, version: RwSignal<u32>)
                             <table class="data" data-testid="schedules">
                                 <thead><tr><th>"Schedule"</th><th>"Cron"</th><th>"Next run"</th><th>"Destinations"</th><th>"Status"</th>{move || edit.get().then(|| view! { <th></th> })}</tr></thead>
                                 <tbody>
-                                    {schedules.iter().cloned().map(|s| {
+                                    {schedules.iter().map(|s| {
                                         let (id1, id2, on, s2) = (s.id.clone(), s.id.clone(), s.enabled, s.clone());
                                         let names = dest_names(&all, &s.destinations);
                                         view! {

@@ -29,7 +29,10 @@ pub struct Ctx<'a> {
 /// Interaction sums read during one dashboard load, by grouping and window. Lives for one load
 /// only, so it never serves stale numbers.
 #[derive(Default)]
-pub struct Memo(std::sync::Mutex<HashMap<(By, i64, i64), HashMap<String, Agg>>>);
+pub struct Memo(std::sync::Mutex<HashMap<MemoKey, HashMap<String, Agg>>>);
+
+/// A grouping and a window `[start, end)`.
+type MemoKey = (By, i64, i64);
 
 /// A half-open range of whole UTC days `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

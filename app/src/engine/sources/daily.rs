@@ -37,13 +37,16 @@ pub struct Row {
     pub sums: Vec<f64>,
 }
 
+/// Tenant, query shape, filters, day.
 type Key = (String, &'static str, String, i64);
+/// The day's version when read, and its rows.
+type Cached = (i64, Arc<Vec<Row>>);
 
 /// Cached day results with the day's version when they were read. Bounded: when it holds more
 /// than `MAX_ENTRIES` days it starts afresh (a day is cheap to read again).
 #[derive(Default)]
 pub struct DayCache {
-    map: Mutex<HashMap<Key, (i64, Arc<Vec<Row>>)>>,
+    map: Mutex<HashMap<Key, Cached>>,
 }
 
 const MAX_ENTRIES: usize = 200_000;
