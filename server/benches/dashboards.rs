@@ -3,7 +3,7 @@
 //! (past days from the rollup day cache, today re-read as under live ingest) and cold (the
 //! day cache emptied before each load, as after a restart).
 //! Run with `make bench` (or `cargo bench -p server --bench dashboards`). `BENCH_SCALES` sets the
-//! demo scales to measure (default `1,67`: ≈150 thousand and ≈10 million interactions).
+//! demo scales to measure (default `1,74`: ≈135 thousand and ≈10 million interactions).
 
 use app::engine::sources::{self, Request};
 use app::engine::{demo, store, Db};
@@ -19,7 +19,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let scales: Vec<f64> = std::env::var("BENCH_SCALES")
-        .unwrap_or_else(|_| "1,67".into())
+        .unwrap_or_else(|_| "1,74".into())
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
