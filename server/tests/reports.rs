@@ -26,6 +26,13 @@ fn weekly(name: &str, destinations: Vec<String>) -> Value {
     })
 }
 
+/// Creates a template (201) and returns its JSON.
+async fn create(app: &TestApp, c: &reqwest::Client, body: &Value) -> Value {
+    let r = c.post(app.url("/api/v1/reports/templates")).json(body).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    r.json().await.unwrap()
+}
+
 async fn wait_finished(app: &TestApp, c: &reqwest::Client, run: &str) -> Value {
     for _ in 0..600 {
         let r: Value =
@@ -130,15 +137,7 @@ db_test!(run_now_with_one_failing_destination_is_partial_and_both_are_recorded, 
     for p in ["/ok", "/bad"] {
         ids.push(app.webhook(&admin, &format!("hook {p}"), &format!("{}{p}", server.uri())).await);
     }
-    let tpl: Value = c
-        .post(app.url("/api/v1/reports/templates"))
-        .json(&weekly("Exec", ids))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tpl = create(&app, &c, &weekly("Exec", ids)).await;
     let r = c
         .post(app.url(&format!("/api/v1/reports/templates/{}/run-now", tpl["id"].as_str().unwrap())))
         .send()
@@ -199,15 +198,7 @@ db_test!(run_now_with_one_failing_destination_is_partial_and_both_are_recorded, 
 
 db_test!(every_report_endpoint_refuses_other_tenants_with_404_and_lower_roles_with_403, |app| {
     let (t, c) = demo(&app).await;
-    let tpl: Value = c
-        .post(app.url("/api/v1/reports/templates"))
-        .json(&weekly("Mine", vec![]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tpl = create(&app, &c, &weekly("Mine", vec![])).await;
     let id = tpl["id"].as_str().unwrap();
     let sid = tpl["schedules"][0]["id"].as_str().unwrap();
     let run = c
@@ -264,15 +255,7 @@ db_test!(artifacts_past_the_retention_window_lose_their_bytes_but_the_run_keeps_
     // Default retention: 90 days (NARRATE_ARTIFACT_RETENTION_DAYS).
     assert_eq!(app.state.config.artifact_retention_days, 90);
     let (t, c) = demo(&app).await;
-    let tpl: Value = c
-        .post(app.url("/api/v1/reports/templates"))
-        .json(&weekly("Kept", vec![]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tpl = create(&app, &c, &weekly("Kept", vec![])).await;
     let id = tpl["id"].as_str().unwrap();
     let r: Value =
         c.post(app.url(&format!("/api/v1/reports/templates/{id}/run-now"))).send().await.unwrap().json().await.unwrap();
