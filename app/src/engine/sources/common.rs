@@ -29,7 +29,14 @@ pub struct Ctx<'a> {
 /// Interaction sums read during one dashboard load, by grouping and window. Lives for one load
 /// only, so it never serves stale numbers.
 #[derive(Default)]
-pub struct Memo(std::sync::Mutex<HashMap<MemoKey, HashMap<String, Agg>>>);
+pub struct Memo {
+    sums: std::sync::Mutex<HashMap<MemoKey, HashMap<String, Agg>>>,
+    /// Day results already validated during this load (a day's version is checked once per load).
+    pub(super) days: std::sync::Mutex<HashMap<SeenKey, std::sync::Arc<Vec<daily::Row>>>>,
+}
+
+/// Query shape, filters, day.
+type SeenKey = (&'static str, String, i64);
 
 /// A grouping and a window `[start, end)`.
 type MemoKey = (By, i64, i64);
@@ -225,7 +232,7 @@ pub fn segment_filter(ctx: &Ctx<'_>) -> Vec<(&'static str, String)> {
 /// values joined with `|`, led by the day (epoch ms) for per-day groupings; `""` for `By::All`.
 pub async fn interactions(ctx: &Ctx<'_>, w: Window, by: By) -> Result<HashMap<String, Agg>, AppError> {
     let memo_key = (by, w.start, w.end);
-    if let Some(hit) = ctx.memo.0.lock().expect("memo lock").get(&memo_key) {
+    if let Some(hit) = ctx.memo.sums.lock().expect("memo lock").get(&memo_key) {
         return Ok(hit.clone());
     }
     let mut out: HashMap<String, Agg> = HashMap::new();
@@ -247,7 +254,7 @@ pub async fn interactions(ctx: &Ctx<'_>, w: Window, by: By) -> Result<HashMap<St
             e.revenue_cents += n(6);
         }
     }
-    ctx.memo.0.lock().expect("memo lock").insert(memo_key, out.clone());
+    ctx.memo.sums.lock().expect("memo lock").insert(memo_key, out.clone());
     Ok(out)
 }
 

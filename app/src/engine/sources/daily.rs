@@ -74,26 +74,33 @@ pub async fn fetch(
     filters: &[(&'static str, String)],
 ) -> Result<Vec<(i64, Arc<Vec<Row>>)>, AppError> {
     let db = ctx.db;
+    let filter_key: String = filters.iter().map(|(c, v)| format!("{c}={v};")).collect();
+    // Days already validated earlier in this load need no second look.
+    let mut out: Vec<(i64, Option<Arc<Vec<Row>>>)> = {
+        let seen = ctx.memo.days.lock().expect("memo lock");
+        w.day_starts().into_iter().map(|d| (d, seen.get(&(spec.id, filter_key.clone(), d)).cloned())).collect()
+    };
+    let unseen: Vec<i64> = out.iter().filter(|(_, r)| r.is_none()).map(|(d, _)| *d).collect();
+    let (Some(&first), Some(&last)) = (unseen.first(), unseen.last()) else {
+        return Ok(out.into_iter().map(|(d, r)| (d, r.unwrap_or_default())).collect());
+    };
+    let span = Window { start: first, end: last + crate::engine::rollups::DAY_MS };
     let versions: HashMap<i64, i64> =
         sqlx::query("SELECT day, version FROM rollup_days WHERE tenant_id = $1 AND day >= $2 AND day < $3")
             .bind(ctx.tenant_id)
-            .bind(w.start)
-            .bind(w.end)
+            .bind(span.start)
+            .bind(span.end)
             .fetch_all(&db.pool)
             .await?
             .iter()
             .map(|r| (get_i64(r, "day"), get_i64(r, "version")))
             .collect();
-    let filter_key: String = filters.iter().map(|(c, v)| format!("{c}={v};")).collect();
     let key = |day: i64| (ctx.tenant_id.to_string(), spec.id, filter_key.clone(), day);
-    let days = w.day_starts();
-    let mut out: Vec<(i64, Option<Arc<Vec<Row>>>)> = Vec::with_capacity(days.len());
     {
         let map = db.day_cache.map.lock().expect("day cache lock");
-        for d in days {
-            let v = versions.get(&d).copied().unwrap_or(0);
-            let hit = map.get(&key(d)).filter(|(cv, _)| *cv == v).map(|(_, rows)| rows.clone());
-            out.push((d, hit));
+        for (d, slot) in out.iter_mut().filter(|(_, r)| r.is_none()) {
+            let v = versions.get(d).copied().unwrap_or(0);
+            *slot = map.get(&key(*d)).filter(|(cv, _)| *cv == v).map(|(_, rows)| rows.clone());
         }
     }
     let missing: Vec<i64> = out.iter().filter(|(_, r)| r.is_none()).map(|(d, _)| *d).collect();
@@ -108,6 +115,14 @@ pub async fn fetch(
             let rows = Arc::new(fresh.remove(d).unwrap_or_default());
             map.insert(key(*d), (versions.get(d).copied().unwrap_or(0), rows.clone()));
             *slot = Some(rows);
+        }
+    }
+    {
+        let mut seen = ctx.memo.days.lock().expect("memo lock");
+        for d in &unseen {
+            if let Some((_, Some(rows))) = out.iter().find(|(x, _)| x == d) {
+                seen.insert((spec.id, filter_key.clone(), *d), rows.clone());
+            }
         }
     }
     Ok(out.into_iter().map(|(d, r)| (d, r.unwrap_or_default())).collect())
