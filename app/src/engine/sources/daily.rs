@@ -118,11 +118,10 @@ pub async fn fetch(
         }
     }
     {
+        // Every day is validated now; remember them all for the rest of this load.
         let mut seen = ctx.memo.days.lock().expect("memo lock");
-        for d in &unseen {
-            if let Some((_, Some(rows))) = out.iter().find(|(x, _)| x == d) {
-                seen.insert((spec.id, filter_key.clone(), *d), rows.clone());
-            }
+        for (d, rows) in out.iter().filter_map(|(d, r)| r.as_ref().map(|r| (*d, r))) {
+            seen.entry((spec.id, filter_key.clone(), d)).or_insert_with(|| rows.clone());
         }
     }
     Ok(out.into_iter().map(|(d, r)| (d, r.unwrap_or_default())).collect())
