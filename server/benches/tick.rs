@@ -76,7 +76,8 @@ async fn main() -> anyhow::Result<()> {
     }
     clock.advance(20 * 3_600_000 + 60_000); // 2026-12-01 08:01 UTC: all 1 000 due
     let started = Instant::now();
-    let counts = scheduler::tick(&state).await?;
+    let _keeper = server::start_background(&state);
+    let counts = scheduler::tick(&state).await?.counts;
     loop {
         let r = sqlx::query("SELECT COUNT(*) AS n FROM report_runs WHERE status IN ('succeeded', 'partial', 'failed')")
             .fetch_one(&state.db.pool)
@@ -87,7 +88,7 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let second = scheduler::tick(&state).await?;
+    let second = scheduler::tick(&state).await?.counts;
     let runs = sqlx::query("SELECT id, status FROM report_runs").fetch_all(&state.db.pool).await?;
     let log = log.lock().unwrap().clone();
     let delivered: usize = log.values().sum();
@@ -97,7 +98,7 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "tick benchmark: {} schedules due at once, {} runs in flight at most, SQLite, release build",
         TENANTS * PER_TENANT,
-        scheduler::MAX_CONCURRENT_RUNS
+        state.executor.max()
     );
     println!(
         "first tick: due {} claimed {} (answered after {} ms; the rest finished in the background)",

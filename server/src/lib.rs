@@ -59,20 +59,80 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until Ctrl-C / SIGTERM, with the built-in ticker unless `NARRATE_SCHEDULER=external`.
+/// The background work of a serving process: the lease keeper (always) and the built-in ticker
+/// (unless `NARRATE_SCHEDULER=external`).
+pub struct Background {
+    stop_ticker: tokio::sync::watch::Sender<bool>,
+    stop_keeper: tokio::sync::watch::Sender<bool>,
+    ticker: Option<tokio::task::JoinHandle<()>>,
+    keeper: tokio::task::JoinHandle<()>,
+}
+
+/// Starts the lease keeper and, when configured, the built-in ticker.
+pub fn start_background(state: &AppState) -> Background {
+    use app::engine::scheduler::{leases, ticker};
+    let (stop_ticker, ticker_rx) = tokio::sync::watch::channel(false);
+    let (stop_keeper, keeper_rx) = tokio::sync::watch::channel(false);
+    let internal = state.config.scheduler == app::engine::config::SchedulerMode::Internal;
+    let ticker = internal.then(|| tokio::spawn(ticker::run(state.clone(), ticker_rx)));
+    let keeper = tokio::spawn(leases::keep(state.clone(), keeper_rx));
+    tracing::info!(
+        event = "executor.started",
+        instance = state.executor.leases().owner(),
+        max_concurrent_runs = state.executor.max(),
+        lease_secs = state.config.run_lease_secs,
+        run_budget_secs = state.config.run_budget().as_secs(),
+        "run executor started"
+    );
+    Background { stop_ticker, stop_keeper, ticker, keeper }
+}
+
+impl Background {
+    /// The graceful stop: the ticker stops claiming at once, in-flight runs get `grace` to
+    /// finish, what remains is recorded (runs failed "interrupted by shutdown", sends in flight
+    /// unknown, queued runs handed over), and the keeper stops last. Returns (finished, interrupted).
+    pub async fn shutdown(self, state: &AppState, grace: std::time::Duration) -> (usize, usize) {
+        let _ = self.stop_ticker.send(true);
+        if let Some(t) = self.ticker {
+            let _ = t.await;
+        }
+        let (finished, interrupted) = state.executor.drain(state, grace).await;
+        let _ = self.stop_keeper.send(true);
+        let _ = self.keeper.await;
+        (finished, interrupted)
+    }
+}
+
+/// Serves until SIGTERM or Ctrl-C, then shuts down gracefully: no new claims at once, HTTP drains,
+/// in-flight runs get `NARRATE_SHUTDOWN_GRACE_SECS`, and the process exits at most a few seconds
+/// after the grace period.
 pub async fn serve(state: AppState) -> anyhow::Result<()> {
     let addr = state.config.site_addr;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(event = "server.listening", addr = %addr, "Narrate is listening on http://{addr}");
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let ticker = (state.config.scheduler == app::engine::config::SchedulerMode::Internal)
-        .then(|| tokio::spawn(app::engine::scheduler::run_ticker(state.clone(), stop_rx)));
-    let app = router(state);
-    axum::serve(listener, app.into_make_service()).with_graceful_shutdown(shutdown_signal()).await?;
-    let _ = stop_tx.send(true);
-    if let Some(t) = ticker {
-        let _ = t.await;
-    }
+    let background = start_background(&state);
+    let (signalled_tx, mut http_stop) = tokio::sync::watch::channel(false);
+    let app = router(state.clone());
+    let http = tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service())
+            .with_graceful_shutdown(async move {
+                let _ = http_stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    shutdown_signal().await;
+    let _ = signalled_tx.send(true);
+    let grace = std::time::Duration::from_secs(state.config.shutdown_grace_secs as u64);
+    tracing::info!(
+        event = "server.draining",
+        grace_secs = grace.as_secs(),
+        runs = state.executor.held(),
+        "stopping: no new runs; in-flight runs may finish"
+    );
+    let (finished, interrupted) = background.shutdown(&state, grace).await;
+    // Requests still open (a long `?wait` tick) get a moment more, then the process exits.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(3), http).await;
+    tracing::info!(event = "server.stopped", runs_finished = finished, runs_interrupted = interrupted, "stopped");
     Ok(())
 }
 

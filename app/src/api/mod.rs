@@ -4,8 +4,10 @@
 pub mod auth;
 pub mod dashboards;
 pub mod destinations;
-pub mod reports;
+pub mod runs;
+pub mod schedules;
 pub mod settings;
+pub mod templates;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ctx {

@@ -4,7 +4,8 @@
 
 use super::toast::Toasts;
 use crate::api::destinations::list_destinations;
-use crate::api::reports::{create_template, preview_schedule};
+use crate::api::schedules::preview_schedule;
+use crate::api::templates::create_template;
 use crate::model::reports::{NarrativeSettings, ScheduleInput, TemplateInput};
 use crate::model::{AppError, Dashboard, Period};
 use leptos::prelude::*;

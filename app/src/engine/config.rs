@@ -55,6 +55,14 @@ pub struct Config {
     pub artifact_retention_days: i64,
     /// `NARRATE_SECURE_COOKIES`: force the `Secure` cookie flag (default: when the public URL is https).
     pub secure_cookies: bool,
+    /// `NARRATE_MAX_CONCURRENT_RUNS`: runs this process executes at once (default 8); the rest
+    /// wait queued, owned and leased, never declared abandoned for waiting.
+    pub max_concurrent_runs: usize,
+    /// `NARRATE_SHUTDOWN_GRACE_SECS`: on SIGTERM, how long in-flight runs may finish (default 30).
+    pub shutdown_grace_secs: i64,
+    /// `NARRATE_SQLITE_BUSY_TIMEOUT_MS`: how long a SQLite writer waits for the write lock
+    /// (default 15 000) before the write is retried.
+    pub sqlite_busy_timeout_ms: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -96,7 +104,7 @@ impl Config {
             Some(o) => return Err(format!("NARRATE_SCHEDULER: '{o}' is not 'internal' or 'external'")),
         };
         let secure_default = public_url.starts_with("https://");
-        Ok(Config {
+        Config {
             database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite://./data/narrate.db".into()),
             site_addr,
             public_url,
@@ -124,9 +132,49 @@ impl Config {
                 90,
             )?,
             secure_cookies: flag(get("NARRATE_SECURE_COOKIES"), "NARRATE_SECURE_COOKIES")?.unwrap_or(secure_default),
-        })
+            max_concurrent_runs: number(get("NARRATE_MAX_CONCURRENT_RUNS"), "NARRATE_MAX_CONCURRENT_RUNS", 8)?.min(1024)
+                as usize,
+            shutdown_grace_secs: whole(get("NARRATE_SHUTDOWN_GRACE_SECS"), "NARRATE_SHUTDOWN_GRACE_SECS", 30)?,
+            sqlite_busy_timeout_ms: number(
+                get("NARRATE_SQLITE_BUSY_TIMEOUT_MS"),
+                "NARRATE_SQLITE_BUSY_TIMEOUT_MS",
+                crate::engine::db::DEFAULT_SQLITE_BUSY_TIMEOUT_MS as i64,
+            )? as u64,
+        }
+        .checked()
+    }
+
+    /// The longest a run may take, every stage at its limit: the AI provider's timeout, rendering,
+    /// and a delivery's whole retry budget (destinations are delivered concurrently), plus a
+    /// margin. A run past it is stopped and finished as failed, so no run is "running" forever.
+    pub fn run_budget(&self) -> std::time::Duration {
+        let delivery = crate::engine::delivery::Settings::default().max_total;
+        std::time::Duration::from_secs(self.ai_timeout_secs as u64 + RENDER_BUDGET_SECS + 30) + delivery
+    }
+
+    /// How often the process renews the leases of the runs it owns: a third of the lease, at most
+    /// every 10 s, so two renewals can fail before a live run's lease lapses.
+    pub fn lease_renewal(&self) -> std::time::Duration {
+        std::time::Duration::from_millis((self.run_lease_secs as u64 * 1000 / 3).clamp(200, 10_000))
+    }
+
+    /// Refuses settings that contradict each other: the run lease must outlast the renewal gap
+    /// with room for two missed renewals, or live runs would be declared abandoned.
+    fn checked(self) -> Result<Self, String> {
+        if self.run_lease_secs < MIN_LEASE_SECS {
+            return Err(format!(
+                "NARRATE_RUN_LEASE_SECS: {} s is too short; a lease must cover at least three renewals ({MIN_LEASE_SECS} s or more)",
+                self.run_lease_secs
+            ));
+        }
+        Ok(self)
     }
 }
+
+/// What rendering every format of one report may take (typst runs in a blocking task).
+pub const RENDER_BUDGET_SECS: u64 = 60;
+/// The shortest accepted run lease.
+pub const MIN_LEASE_SECS: i64 = 2;
 
 fn flag(v: Option<String>, name: &str) -> Result<Option<bool>, String> {
     match v.as_deref().map(str::to_ascii_lowercase).as_deref() {

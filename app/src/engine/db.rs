@@ -34,6 +34,12 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrati
 impl Db {
     /// Connects (creating a SQLite file and its folder if missing) and applies migrations.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        Self::connect_with(url, DEFAULT_SQLITE_BUSY_TIMEOUT_MS).await
+    }
+
+    /// [`Db::connect`] with SQLite's busy timeout (how long a writer waits for the write lock
+    /// before answering SQLITE_BUSY, which [`retry_busy`] then retries).
+    pub async fn connect_with(url: &str, sqlite_busy_timeout_ms: u64) -> anyhow::Result<Self> {
         use anyhow::Context as _;
         sqlx::any::install_default_drivers();
         let (dialect, url) = if url.starts_with("sqlite:") {
@@ -50,11 +56,11 @@ impl Db {
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if dialect == Dialect::Sqlite {
-                        conn.execute(
+                        let pragmas = format!(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON;",
-                        )
-                        .await?;
+                             PRAGMA busy_timeout = {sqlite_busy_timeout_ms}; PRAGMA foreign_keys = ON;"
+                        );
+                        conn.execute(sqlx::AssertSqlSafe(pragmas)).await?;
                     }
                     Ok(())
                 })
@@ -128,6 +134,48 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
             d.is_unique_violation() || d.code().is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
         }
         _ => false,
+    }
+}
+
+/// SQLite's default busy timeout: a writer waits this long for the write lock.
+pub const DEFAULT_SQLITE_BUSY_TIMEOUT_MS: u64 = 15_000;
+
+/// Whether a database error is transient contention worth retrying: SQLite BUSY/LOCKED (the
+/// write lock stayed taken past the busy timeout, or a read snapshot could not be upgraded), or a
+/// PostgreSQL serialization failure, deadlock or lock timeout.
+pub fn is_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            let code = d.code().map(|c| c.to_string()).unwrap_or_default();
+            matches!(code.as_str(), "5" | "6" | "261" | "262" | "517" | "40001" | "40P01" | "55P03")
+                || d.message().contains("database is locked")
+                || d.message().contains("database table is locked")
+        }
+        _ => false,
+    }
+}
+
+/// Runs `op` again while it fails with [`is_busy`] contention: up to 7 more times with doubling,
+/// jittered waits (about 6 s in all), so a scheduler write is not lost to a briefly busy database.
+/// Every retry is logged with `what`.
+pub async fn retry_busy<T, F, Fut>(what: &str, mut op: F) -> Result<T, sqlx::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, sqlx::Error>>,
+{
+    let mut wait_ms = 50u64;
+    let mut tries = 0;
+    loop {
+        match op().await {
+            Err(e) if is_busy(&e) && tries < 7 => {
+                tries += 1;
+                tracing::warn!(event = "db.busy_retry", what, attempt = tries, error.message = %e, "database busy; retrying");
+                let jitter = rand::random::<u64>() % (wait_ms / 2 + 1);
+                tokio::time::sleep(Duration::from_millis(wait_ms + jitter)).await;
+                wait_ms *= 2;
+            }
+            other => return other,
+        }
     }
 }
 

@@ -4,9 +4,8 @@
 //! referenced it can report it as skipped with a reason.
 
 use super::crypto::{self, PLACEHOLDER};
-use super::db::{get_i64, get_opt_i64, get_opt_str, get_str};
 use super::delivery::{self, DeliveryInput, Destination, Settings};
-use super::store::audit;
+use super::store::{self, audit};
 use super::{new_id, AppState};
 use crate::model::{AppError, FieldError};
 use serde::{Deserialize, Serialize};
@@ -236,10 +235,10 @@ pub struct Stored {
     pub destination: Destination,
 }
 
-fn load_row(state: &AppState, r: &sqlx::any::AnyRow) -> Result<Stored, AppError> {
-    let kind = get_str(r, "kind");
-    let public: Value = serde_json::from_str(&get_str(r, "config")).unwrap_or(json!({}));
-    let secret: BTreeMap<String, Value> = match get_opt_str(r, "secret_sealed") {
+fn load_row(state: &AppState, r: &store::destinations::DestinationRow) -> Result<Stored, AppError> {
+    let kind = r.kind.clone();
+    let public: Value = serde_json::from_str(&r.config).unwrap_or(json!({}));
+    let secret: BTreeMap<String, Value> = match &r.secret_sealed {
         Some(s) => serde_json::from_str(
             &crypto::open(state.config.secret_key.as_ref(), &s)
                 .map_err(|e| super::error::internal("destination secret", e))?,
@@ -285,33 +284,28 @@ fn load_row(state: &AppState, r: &sqlx::any::AnyRow) -> Result<Stored, AppError>
     };
     Ok(Stored {
         view: DestinationView {
-            id: get_str(r, "id"),
+            id: r.id.clone(),
             kind: kind.clone(),
-            name: get_str(r, "name"),
-            enabled: get_i64(r, "enabled") != 0,
+            name: r.name.clone(),
+            enabled: r.enabled,
             config: redacted(&kind, &public, &secret),
             summary,
-            updated_at: get_i64(r, "updated_at"),
+            updated_at: r.updated_at,
         },
-        deleted_at: get_opt_i64(r, "deleted_at"),
+        deleted_at: r.deleted_at,
         destination,
     })
 }
 
-const COLUMNS: &str = "id, kind, name, enabled, config, secret_sealed, deleted_at, updated_at";
-
 /// The tenant's destinations (not deleted), by name.
 pub async fn list(state: &AppState, tenant_id: &str) -> Result<Vec<DestinationView>, AppError> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM destinations WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY name, id");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant_id).fetch_all(&state.db.pool).await?;
+    let rows = store::destinations::list(&state.db.pool, tenant_id).await?;
     rows.iter().map(|r| load_row(state, r).map(|s| s.view)).collect()
 }
 
 /// One destination of the tenant (deleted ones included when `with_deleted`); 404 otherwise.
 pub async fn get(state: &AppState, tenant_id: &str, id: &str, with_deleted: bool) -> Result<Stored, AppError> {
-    let sql = format!("SELECT {COLUMNS} FROM destinations WHERE tenant_id = $1 AND id = $2");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant_id).bind(id).fetch_optional(&state.db.pool).await?;
+    let row = store::destinations::get(&state.db.pool, tenant_id, id).await?;
     let stored = row.map(|r| load_row(state, &r)).transpose()?.ok_or_else(|| AppError::not_found("destination"))?;
     if stored.deleted_at.is_some() && !with_deleted {
         return Err(AppError::not_found("destination"));
@@ -357,20 +351,14 @@ pub async fn create(
     let sealed = seal_secret(state, &parsed.secret)?;
     let (id, now) = (new_id(), state.clock.now_ms());
     let mut tx = state.db.pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO destinations (id, tenant_id, kind, name, enabled, config, secret_sealed, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-    )
-    .bind(&id)
-    .bind(tenant_id)
-    .bind(&kind)
-    .bind(name.trim())
-    .bind(i64::from(input.enabled.unwrap_or(true)))
-    .bind(parsed.public.to_string())
-    .bind(sealed.as_deref())
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    let public = parsed.public.to_string();
+    let fields = store::destinations::Fields {
+        name: name.trim(),
+        enabled: input.enabled.unwrap_or(true),
+        config: &public,
+        secret_sealed: sealed.as_deref(),
+    };
+    store::destinations::insert(&mut tx, &id, tenant_id, &kind, &fields, now).await?;
     let detail = json!({"kind": kind, "name": name.trim(), "summary": parsed.summary});
     audit::record(
         &mut *tx,
@@ -404,11 +392,10 @@ pub async fn update(
     }
     let name = input.name.clone().unwrap_or(current.view.name.clone());
     check_name(&name, &mut errs);
-    let row = sqlx::query("SELECT config, secret_sealed FROM destinations WHERE id = $1")
-        .bind(id)
-        .fetch_one(&state.db.pool)
-        .await?;
-    let old_secret: BTreeMap<String, Value> = match get_opt_str(&row, "secret_sealed") {
+    let row = store::destinations::get(&state.db.pool, tenant_id, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("destination"))?;
+    let old_secret: BTreeMap<String, Value> = match &row.secret_sealed {
         Some(s) => serde_json::from_str(
             &crypto::open(state.config.secret_key.as_ref(), &s)
                 .map_err(|e| super::error::internal("destination secret", e))?,
@@ -416,7 +403,7 @@ pub async fn update(
         .unwrap_or_default(),
         None => BTreeMap::new(),
     };
-    let old_public: Value = serde_json::from_str(&get_str(&row, "config")).unwrap_or(json!({}));
+    let old_public: Value = serde_json::from_str(&row.config).unwrap_or(json!({}));
     let cfg = match &input.config {
         Some(c) => c.clone(),
         None => redacted(&current.view.kind, &old_public, &old_secret),
@@ -433,16 +420,10 @@ pub async fn update(
     let now = state.clock.now_ms();
     let enabled = input.enabled.unwrap_or(current.view.enabled);
     let mut tx = state.db.pool.begin().await?;
-    sqlx::query("UPDATE destinations SET name = $1, enabled = $2, config = $3, secret_sealed = $4, updated_at = $5 WHERE id = $6 AND tenant_id = $7")
-        .bind(name.trim())
-        .bind(i64::from(enabled))
-        .bind(parsed.public.to_string())
-        .bind(sealed.as_deref())
-        .bind(now)
-        .bind(id)
-        .bind(tenant_id)
-        .execute(&mut *tx)
-        .await?;
+    let public = parsed.public.to_string();
+    let fields =
+        store::destinations::Fields { name: name.trim(), enabled, config: &public, secret_sealed: sealed.as_deref() };
+    store::destinations::update(&mut tx, tenant_id, id, &fields, now).await?;
     let detail = json!({"name": name.trim(), "enabled": enabled, "configChanged": input.config.is_some()});
     audit::record(
         &mut *tx,
@@ -466,12 +447,7 @@ pub async fn delete(state: &AppState, tenant_id: &str, actor: &str, id: &str) ->
     get(state, tenant_id, id, false).await?;
     let now = state.clock.now_ms();
     let mut tx = state.db.pool.begin().await?;
-    sqlx::query("UPDATE destinations SET deleted_at = $1, enabled = 0, secret_sealed = NULL, updated_at = $1 WHERE id = $2 AND tenant_id = $3")
-        .bind(now)
-        .bind(id)
-        .bind(tenant_id)
-        .execute(&mut *tx)
-        .await?;
+    store::destinations::soft_delete(&mut tx, tenant_id, id, now).await?;
     audit::record(
         &mut *tx,
         audit::Entry {
@@ -523,7 +499,7 @@ pub async fn test(state: &AppState, tenant_id: &str, actor: &str, id: &str) -> R
         template_id: "test".into(),
         template_name: format!("Test message for {}", stored.view.name),
         schedule_id: None,
-        status: "succeeded".into(),
+        status: crate::model::runs::RunStatus::Succeeded,
         period: "test".into(),
         generated_at: generated,
         narrative: None,
@@ -536,8 +512,8 @@ pub async fn test(state: &AppState, tenant_id: &str, actor: &str, id: &str) -> R
     quick.max_attempts = 2;
     quick.max_total = std::time::Duration::from_secs(30);
     let outcome = delivery::deliver(&stored.destination, &input, &quick, |_| {}).await;
+    let ok = outcome.status.reached();
     let status = outcome.status.as_str().to_string();
-    let ok = matches!(status.as_str(), "delivered" | "accepted");
     let detail = json!({"status": status, "attempts": outcome.attempts});
     audit::record_db(
         &state.db,

@@ -22,6 +22,11 @@ impl IntoResponse for AppError {
         if self.code == ErrorCode::Internal {
             // The cause was logged where it happened; the caller sees only the generic message.
         }
-        (status, axum::Json(serde_json::json!({ "error": self }))).into_response()
+        // A conflict about a run also names it at the top level (PRODUCT §13).
+        let body = match self.run_id.clone() {
+            Some(run_id) => serde_json::json!({ "error": self, "runId": run_id }),
+            None => serde_json::json!({ "error": self }),
+        };
+        (status, axum::Json(body)).into_response()
     }
 }

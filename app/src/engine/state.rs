@@ -21,8 +21,13 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     /// The Executive dashboard's narratives, one hour per tenant and filter.
     pub narrative_cache: Arc<super::narrative::Cache>,
-    /// When the last scheduler tick ran (epoch ms, 0 = never), for the Reports banner.
+    /// The built-in ticker's health (last good tick, failures).
+    pub ticker: Arc<super::scheduler::ticker::TickerHealth>,
+    /// When any tick last ran on this process (built-in or `POST /api/cron/tick`; epoch ms, 0 =
+    /// never), for the Reports banner.
     pub last_tick: Arc<std::sync::atomic::AtomicI64>,
+    /// The run executor; it also knows this process's instance id and the leases it holds.
+    pub executor: Arc<super::scheduler::Executor>,
     /// When artifact retention last pruned (epoch ms, 0 = never); it runs at most hourly.
     pub last_prune: Arc<std::sync::atomic::AtomicI64>,
 }
@@ -32,15 +37,24 @@ impl AppState {
     pub fn new(db: Db, config: Config, clock: Clock, leptos_options: LeptosOptions) -> Self {
         AppState {
             db,
-            config: Arc::new(config),
+            config: Arc::new(config.clone()),
             clock,
             leptos_options,
             login_limiter: Arc::new(LoginLimiter::default()),
             narrative_cache: Arc::new(super::narrative::Cache::default()),
+            ticker: Arc::default(),
             last_tick: Arc::new(std::sync::atomic::AtomicI64::new(0)),
+            executor: super::scheduler::Executor::new(config.max_concurrent_runs, &instance_id()),
             last_prune: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         }
     }
+}
+
+/// This process's instance id: runs it creates are owned by it until they finish.
+fn instance_id() -> String {
+    let host =
+        std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty() && h.len() <= 40).unwrap_or_else(|| "narrate".into());
+    format!("{host}-{}-{}", std::process::id(), &super::new_id()[24..])
 }
 
 impl FromRef<AppState> for LeptosOptions {

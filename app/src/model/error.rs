@@ -72,12 +72,20 @@ pub struct AppError {
     /// Per-field problems, if any.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<FieldError>,
+    /// The run a conflict is about (Run Now while a run is queued or running).
+    #[serde(default, rename = "runId", skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
 }
 
 impl AppError {
     /// An error with a code and message and no field details.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        AppError { code, message: message.into(), status: code.status(), details: Vec::new() }
+        AppError { code, message: message.into(), status: code.status(), details: Vec::new(), run_id: None }
+    }
+    /// The same error, about a run.
+    pub fn with_run(mut self, run_id: impl Into<String>) -> Self {
+        self.run_id = Some(run_id.into());
+        self
     }
     /// 401 with a message.
     pub fn unauthenticated(message: impl Into<String>) -> Self {

@@ -8,6 +8,7 @@ mod error;
 mod identity;
 pub mod report;
 pub mod reports;
+pub mod runs;
 pub mod table;
 
 pub use chart::{Chart, ChartKind};

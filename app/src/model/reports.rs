@@ -1,5 +1,6 @@
 //! Saved reports on the wire: templates, schedules and runs (PRODUCT §5–§8, camelCase JSON).
 
+use super::runs::{DeliveryStatus, RunPhase, RunStatus, Trigger};
 use serde::{Deserialize, Serialize};
 
 /// The narrative settings of a template.
@@ -103,7 +104,10 @@ pub struct ScheduleView {
     /// Why the schedule cannot fire, if so.
     pub parked_reason: Option<String>,
     /// The latest run's status.
-    pub last_status: Option<String>,
+    pub last_status: Option<RunStatus>,
+    /// Why the scheduler could not start the last due run (cleared by the next good claim).
+    #[serde(default)]
+    pub last_error: Option<String>,
 }
 
 /// A template as answered.
@@ -137,7 +141,7 @@ pub struct TemplateView {
     /// Its schedules.
     pub schedules: Vec<ScheduleView>,
     /// The latest run's status, if any.
-    pub last_run_status: Option<String>,
+    pub last_run_status: Option<RunStatus>,
     /// The latest run's id, if any.
     pub last_run_id: Option<String>,
 }
@@ -174,22 +178,64 @@ pub struct ArtifactView {
     pub pruned: bool,
 }
 
+/// One attempt of a delivery as answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptView {
+    /// 1 for the first; re-sends continue the count.
+    pub number: i64,
+    /// When it started, RFC 3339.
+    pub at: String,
+    /// `delivered`, `accepted`, `retry` or `failed`.
+    pub result: String,
+    /// The HTTP status, if any.
+    pub http_status: Option<i64>,
+    /// What went wrong (secret-free).
+    pub error: Option<String>,
+    /// Whether a re-send made it.
+    pub resend: bool,
+}
+
+/// A re-send of a delivery as answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResendView {
+    /// Id.
+    pub id: String,
+    /// Who asked.
+    pub requested_by: String,
+    /// When, RFC 3339.
+    pub requested_at: String,
+    /// Its status.
+    pub status: DeliveryStatus,
+    /// Its error.
+    pub error: Option<String>,
+}
+
 /// A delivery as answered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryView {
+    /// The delivery id (receivers see it; stable across retries and re-sends).
+    pub id: String,
     /// Destination.
     pub destination_id: String,
     /// Kind.
     pub kind: String,
     /// Name.
     pub name: String,
-    /// pending, delivered, accepted, failed, skipped.
-    pub status: String,
-    /// Attempts.
+    /// Where it stands now: the latest re-send's status when it was re-sent.
+    pub status: DeliveryStatus,
+    /// What the run itself recorded (unchanged by re-sends).
+    pub run_status: DeliveryStatus,
+    /// Attempts, re-sends included.
     pub attempts: i64,
-    /// Error or skip reason.
+    /// The current error or skip reason.
     pub error: Option<String>,
+    /// Every attempt, in order.
+    pub history: Vec<AttemptView>,
+    /// Re-sends, oldest first.
+    pub resends: Vec<ResendView>,
 }
 
 /// A run as answered.
@@ -202,14 +248,14 @@ pub struct RunView {
     pub template_id: String,
     /// Schedule, if scheduled.
     pub schedule_id: Option<String>,
-    /// `schedule` or `run_now`.
-    pub trigger: String,
+    /// What started it.
+    pub trigger: Trigger,
     /// Who (email, `scheduler`).
     pub triggered_by: String,
-    /// queued, running, succeeded, partial, failed.
-    pub status: String,
-    /// queued, rendering, delivering, finished.
-    pub phase: String,
+    /// Status.
+    pub status: RunStatus,
+    /// Phase.
+    pub phase: RunPhase,
     /// The slot, for scheduled runs (RFC 3339).
     pub scheduled_for: Option<String>,
     /// RFC 3339.

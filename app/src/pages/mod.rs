@@ -1,8 +1,8 @@
 //! Pages, one file per page or page family.
 
 pub mod dashboards;
+pub mod destinations;
 pub mod login;
-pub mod notifications;
 pub mod reports;
 pub mod settings;
 

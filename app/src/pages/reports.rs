@@ -2,17 +2,19 @@
 //! Runs tabs, and the run page (the link deliveries carry). Viewers read; editors act.
 
 use crate::api::destinations::{list_destinations, DestinationRow};
-use crate::api::reports::{
-    create_schedule, delete_schedule, delete_template, get_run, get_template, list_runs, list_templates, run_now,
-    update_schedule, update_template,
-};
+use crate::api::runs::{get_run, list_runs, resend_delivery, run_now};
+use crate::api::schedules::{create_schedule, delete_schedule, update_schedule};
+use crate::api::templates::{delete_template, get_template, list_templates, update_template};
 use crate::components::save_report::{
     browser_zone, cron_preset, field_message, preset_cron, preset_name, FormatsField, NarrativeField, ScheduleFields,
     PRESETS,
 };
 use crate::components::shell::CurrentUser;
 use crate::components::toast::Toasts;
-use crate::model::reports::{NarrativeSettings, RunView, ScheduleInput, ScheduleView, TemplateInput, TemplateView};
+use crate::model::reports::{
+    DeliveryView, NarrativeSettings, RunView, ScheduleInput, ScheduleView, TemplateInput, TemplateView,
+};
+use crate::model::runs::{RunPhase, RunStatus, Trigger};
 use crate::model::{AppError, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -36,7 +38,7 @@ fn watch_run(
     leptos::task::spawn_local(async move {
         for _ in 0..1200 {
             if let Ok(r) = get_run(run_id.clone()).await {
-                let finished = r.phase == "finished";
+                let finished = r.phase == RunPhase::Finished;
                 progress.set(Some(r.clone()));
                 if finished {
                     if let Some(t) = toasts {
@@ -49,7 +51,7 @@ fn watch_run(
                         };
                         t.show(
                             text,
-                            r.status == "failed",
+                            r.status == RunStatus::Failed,
                             Some((format!("/reports/runs/{}", r.id), "Open the run".into())),
                         );
                     }
@@ -75,7 +77,7 @@ pub fn ReportsPage() -> impl IntoView {
     let edit = can_edit();
     let version = RwSignal::new(0u32);
     let list = Resource::new(move || version.get(), |_| list_templates());
-    let status = Resource::new(|| (), |_| crate::api::reports::scheduler_status());
+    let status = Resource::new(|| (), |_| crate::api::schedules::scheduler_status());
     let progress = RwSignal::new(None::<RunView>);
     let toggle = Action::new(move |t: &TemplateView| {
         let (id, on) = (t.id.clone(), !t.enabled);
@@ -114,7 +116,7 @@ pub fn ReportsPage() -> impl IntoView {
                 view! { <p class="banner" data-testid="scheduler-banner">{text}</p> }
             })}
         </Transition>
-        {move || progress.get().filter(|r| r.phase != "finished").map(|r| view! { <p class="banner" data-testid="run-progress">{format!("Running “{}”: {}…", r.template_name, r.phase)}</p> })}
+        {move || progress.get().filter(|r| r.phase != RunPhase::Finished).map(|r| view! { <p class="banner" data-testid="run-progress">{format!("Running “{}”: {}…", r.template_name, r.phase)}</p> })}
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || list.get().map(|r| match r {
                 Err(e) => view! { <p class="widget-error">{e.message}</p> }.into_any(),
@@ -128,7 +130,7 @@ pub fn ReportsPage() -> impl IntoView {
                                     let sched = t.schedules.first().cloned();
                                     let (t1, t2, id1, id2) = (t.clone(), t.clone(), t.id.clone(), t.id.clone());
                                     let (name, name2, href) = (t.name.clone(), t.name.clone(), format!("/settings/reports/{}", t.id));
-                                    let last = t.last_run_status.clone();
+                                    let last = t.last_run_status;
                                     view! {
                                         <tr data-template=name>
                                             <td><A href=href>{name2}</A></td>
@@ -136,7 +138,7 @@ pub fn ReportsPage() -> impl IntoView {
                                             <td>{t.formats.join(", ").to_uppercase()}</td>
                                             <td>{sched.as_ref().map(|s| s.description.clone()).unwrap_or_else(|| "On demand".into())}</td>
                                             <td class="mono">{sched.as_ref().and_then(|s| s.next_run_at.clone()).unwrap_or_else(|| "—".into())}</td>
-                                            <td>{last.map(|s| view! { <span class=format!("badge badge-{s}")>{s.clone()}</span> })}</td>
+                                            <td>{last.map(|s| view! { <span class=format!("badge badge-{s}")>{s.as_str()}</span> })}</td>
                                             <td>{if t.enabled { "yes" } else { "no" }}</td>
                                             {move || edit.get().then(|| {
                                                 let (t1, t2, id1, id2) = (t1.clone(), t2.clone(), id1.clone(), id2.clone());
@@ -201,7 +203,7 @@ pub fn TemplatePage() -> impl IntoView {
                         <div><h1 data-testid="template-name">{t.name.clone()}</h1><p class="muted">{format!("{} dashboard · {} · {}", t.dashboard, t.period, t.formats.join(", ").to_uppercase())}</p></div>
                         {move || edit.get().then(|| view! { <button class="btn btn-primary" data-testid="run-now" on:click=start>"Run Now"</button> })}
                     </div>
-                    {move || progress.get().filter(|r| r.phase != "finished").map(|r| view! { <p class="banner" data-testid="run-progress">{format!("Run {}: {}…", r.status, r.phase)}</p> })}
+                    {move || progress.get().filter(|r| r.phase != RunPhase::Finished).map(|r| view! { <p class="banner" data-testid="run-progress">{format!("Run {}: {}…", r.status, r.phase)}</p> })}
                     <nav class="tabs">
                         {[("details", "Details"), ("schedule", "Schedule"), ("runs", "Runs")].into_iter().map(|(k, l)| view! {
                             <button class:active=move || tab.get() == k data-testid=format!("tab-{k}") on:click=move |_| tab.set(k)>{l}</button>
@@ -483,11 +485,11 @@ fn RunsTab(runs: Resource<Result<(Vec<RunView>, i64), AppError>>, offset: RwSign
                                 {list.into_iter().map(|r| view! {
                                     <tr data-run=r.id.clone()>
                                         <td><A href=format!("/reports/runs/{}", r.id)>{r.started_at.clone().unwrap_or_else(|| "queued".into())}</A></td>
-                                        <td>{if r.trigger == "run_now" { format!("Run Now by {}", r.triggered_by) } else { "schedule".into() }}</td>
-                                        <td><span class=format!("badge badge-{}", r.status) data-testid="run-status">{r.status.clone()}</span></td>
+                                        <td>{match r.trigger { Trigger::RunNow => format!("Run Now by {}", r.triggered_by), Trigger::Schedule => "schedule".into() }}</td>
+                                        <td><span class=format!("badge badge-{}", r.status) data-testid="run-status">{r.status.as_str()}</span></td>
                                         <td>{r.duration_ms.map(|d| format!("{:.1} s", d as f64 / 1000.0)).unwrap_or_default()}</td>
                                         <td>{r.deliveries.iter().map(|d| view! {
-                                            <div><span class=format!("badge badge-{}", d.status) data-testid="delivery-status">{d.status.clone()}</span>" "{d.name.clone()}{d.error.clone().map(|e| format!(" — {e}"))}</div>
+                                            <div><span class=format!("badge badge-{}", d.status) data-testid="delivery-status">{d.status.as_str()}</span>" "{d.name.clone()}{d.error.clone().map(|e| format!(" — {e}"))}</div>
                                         }).collect_view()}</td>
                                         <td>{r.artifacts.iter().map(|a| view! {
                                             <a class="btn btn-sm" rel="external" href=format!("/api/v1/reports/runs/{}/artifacts/{}", r.id, a.format) data-testid=format!("artifact-{}", a.format)>{a.format.to_uppercase()}</a>
@@ -512,7 +514,10 @@ fn RunsTab(runs: Resource<Result<(Vec<RunView>, i64), AppError>>, offset: RwSign
 #[component]
 pub fn RunPage() -> impl IntoView {
     let params = use_params_map();
-    let run = Resource::new(move || params.with(|p| p.get("id").unwrap_or_default()), get_run);
+    let edit = can_edit();
+    let version = RwSignal::new(0u32);
+    let run =
+        Resource::new(move || (params.with(|p| p.get("id").unwrap_or_default()), version.get()), |(id, _)| get_run(id));
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || run.get().map(|r| match r {
@@ -532,7 +537,7 @@ pub fn RunPage() -> impl IntoView {
                     <div class="grid grid-2" style="margin-top:16px">
                         <section class="card"><h2>"Sections"</h2><ul>{r.sections.iter().map(|(t, n)| view! { <li>{format!("{t}: {n} row(s)")}</li> }).collect_view()}</ul></section>
                         <section class="card"><h2>"Deliveries"</h2>
-                            {r.deliveries.iter().map(|d| view! { <div><span class=format!("badge badge-{}", d.status)>{d.status.clone()}</span>{format!(" {} ({}), {} attempt(s){}", d.name, d.kind, d.attempts, d.error.clone().map(|e| format!(": {e}")).unwrap_or_default())}</div> }).collect_view()}
+                            {r.deliveries.iter().map(|d| view! { <DeliveryItem run_id=r.id.clone() delivery=d.clone() edit=edit version=version/> }).collect_view()}
                             <h3 style="margin-top:12px">"Artifacts"</h3>
                             {r.artifacts.iter().map(|a| view! { <div><a rel="external" href=format!("/api/v1/reports/runs/{}/artifacts/{}", r.id, a.format)>{a.filename.clone()}</a>{format!(" · {} bytes · sha256 {}…", a.size_bytes, &a.sha256[..12])}</div> }).collect_view()}
                         </section>
@@ -540,5 +545,81 @@ pub fn RunPage() -> impl IntoView {
                 }.into_any(),
             })}
         </Transition>
+    }
+}
+
+/// One delivery on the run page: its status, every attempt, its re-sends, and — for an editor,
+/// when it failed or its outcome is unknown — a Re-send button. The page follows the re-send
+/// until it ends.
+#[component]
+fn DeliveryItem(run_id: String, delivery: DeliveryView, edit: Memo<bool>, version: RwSignal<u32>) -> impl IntoView {
+    let d = delivery;
+    let toasts = use_context::<Toasts>();
+    let sending = RwSignal::new(false);
+    let resendable = d.status.resendable();
+    let (rid, did, name) = (run_id.clone(), d.id.clone(), d.name.clone());
+    let resend = move |_| {
+        let (rid, did, name) = (rid.clone(), did.clone(), name.clone());
+        sending.set(true);
+        leptos::task::spawn_local(async move {
+            match resend_delivery(rid.clone(), did.clone()).await {
+                Ok(_) => {
+                    for _ in 0..600 {
+                        sleep_ms(500).await;
+                        let Ok(r) = get_run(rid.clone()).await else { continue };
+                        let Some(now) = r.deliveries.iter().find(|x| x.id == did) else { break };
+                        if now.status.is_final() {
+                            if let Some(t) = toasts {
+                                t.show(format!("Re-send to {name}: {}", now.status), !now.status.reached(), None);
+                            }
+                            break;
+                        }
+                    }
+                }
+                Err(e) => {
+                    if let Some(t) = toasts {
+                        t.show(e.message, true, None);
+                    }
+                }
+            }
+            sending.set(false);
+            version.update(|v| *v += 1);
+        });
+    };
+    let summary = format!(
+        " {} ({}), {} attempt(s){}",
+        d.name,
+        d.kind,
+        d.attempts,
+        d.error.clone().map(|e| format!(": {e}")).unwrap_or_default()
+    );
+    view! {
+        <div class="delivery" data-testid="delivery" data-delivery=d.name.clone()>
+            <div>
+                <span class=format!("badge badge-{}", d.status) data-testid="delivery-status">{d.status.as_str()}</span>
+                {summary}
+                {move || (edit.get() && resendable).then(|| view! {
+                    " "<button class="btn btn-sm" data-testid="resend" disabled=move || sending.get() on:click=resend.clone()>
+                        {move || if sending.get() { "Re-sending…" } else { "Re-send" }}
+                    </button>
+                })}
+            </div>
+            {(!d.resends.is_empty()).then(|| view! {
+                <p class="muted">{format!("Recorded by the run as {}; re-sent {} time(s).", d.run_status, d.resends.len())}</p>
+            })}
+            <ol class="attempts" data-testid="attempts">
+                {d.history.iter().map(|a| view! {
+                    <li>{format!(
+                        "#{} {} — {}{}{}{}",
+                        a.number,
+                        a.at,
+                        a.result,
+                        a.http_status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(),
+                        a.error.clone().map(|e| format!(": {e}")).unwrap_or_default(),
+                        if a.resend { " · re-send" } else { "" },
+                    )}</li>
+                }).collect_view()}
+            </ol>
+        </div>
     }
 }

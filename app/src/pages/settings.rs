@@ -20,7 +20,7 @@ pub fn IntegrationsPage() -> impl IntoView {
         </div>
         <div class="stack">
             <Transition fallback=|| ()>
-                {move || view! { <crate::pages::notifications::Notifications admin=is_admin()/> }}
+                {move || view! { <crate::pages::destinations::Destinations admin=is_admin()/> }}
             </Transition>
             <Transition fallback=|| ()>
                 {move || if is_admin() { view! { <AiProviderCard/> }.into_any() } else {

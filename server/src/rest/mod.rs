@@ -7,10 +7,12 @@ pub mod catalogue;
 pub mod cron;
 pub mod dashboards;
 pub mod destinations;
+pub mod exports;
 pub mod extract;
 pub mod ingest;
 pub mod ops;
-pub mod reports;
+pub mod runs;
+pub mod schedules;
 pub mod templates;
 
 use app::engine::AppState;
@@ -30,7 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/offers", get(catalogue::list_offers).post(catalogue::create_offer))
         .route("/interactions", post(ingest::interactions))
         .route("/decisions", post(ingest::decisions))
-        .route("/reports/preview", post(reports::preview))
+        .route("/reports/preview", post(exports::preview))
         .route("/ai/provider", get(ai::get).put(ai::put))
         .route("/ai/provider/test", post(ai::test))
         .route("/notifications/destinations", get(destinations::list).post(destinations::create))
@@ -41,16 +43,14 @@ pub fn router() -> Router<AppState> {
         .route("/notifications/destinations/{id}/test", post(destinations::test))
         .route("/reports/templates", get(templates::list).post(templates::create))
         .route("/reports/templates/{id}", get(templates::get).patch(templates::update).delete(templates::delete))
-        .route("/reports/templates/{id}/run-now", post(templates::run_now))
-        .route("/reports/schedules", get(templates::list_schedules).post(templates::create_schedule))
-        .route("/reports/schedules/preview", get(templates::preview))
-        .route(
-            "/reports/schedules/{id}",
-            get(templates::get_schedule).patch(templates::update_schedule).delete(templates::delete_schedule),
-        )
-        .route("/reports/runs", get(templates::list_runs))
-        .route("/reports/runs/{id}", get(templates::get_run))
-        .route("/reports/runs/{id}/artifacts/{format}", get(templates::artifact))
+        .route("/reports/templates/{id}/run-now", post(runs::run_now))
+        .route("/reports/schedules", get(schedules::list).post(schedules::create))
+        .route("/reports/schedules/preview", get(schedules::preview))
+        .route("/reports/schedules/{id}", get(schedules::get).patch(schedules::update).delete(schedules::delete))
+        .route("/reports/runs", get(runs::list))
+        .route("/reports/runs/{id}", get(runs::get))
+        .route("/reports/runs/{id}/artifacts/{format}", get(runs::artifact))
+        .route("/reports/runs/{id}/deliveries/{delivery_id}/resend", post(runs::resend))
         .fallback(extract::not_found)
 }
 

@@ -1,40 +1,57 @@
-//! `/healthz` (is the database reachable) and `/metrics` (Prometheus text format).
+//! `/healthz` (the database answers, and the built-in ticker is ticking) and `/metrics`
+//! (Prometheus text format: runs by status, executor load, the ticker's last tick, deliveries,
+//! render time, tick lag).
 
 use app::engine::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 
-/// 200 when the database answers, 503 otherwise.
+/// 200 "ok" when the database answers and the built-in ticker (when on) ticked within three
+/// minutes; 503 with the reason otherwise.
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match sqlx::query("SELECT 1").execute(&state.db.pool).await {
-        Ok(_) => (StatusCode::OK, "ok"),
-        Err(e) => {
-            tracing::error!(event = "health.db_unreachable", error.message = %e, "database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
-        }
+    if let Err(e) = sqlx::query("SELECT 1").execute(&state.db.pool).await {
+        tracing::error!(event = "health.db_unreachable", error.message = %e, "database unreachable");
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unreachable".to_string());
     }
+    if let Some(why) = state.ticker.stale(state.clock.now_ms()) {
+        tracing::warn!(event = "health.ticker_stale", reason = %why, "scheduler unhealthy");
+        return (StatusCode::SERVICE_UNAVAILABLE, why);
+    }
+    (StatusCode::OK, "ok".to_string())
 }
 
 /// Prometheus text exposition of the server's counters.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let mut out = String::new();
-    out.push_str("# HELP narrate_up Whether the server is running.\n# TYPE narrate_up gauge\nnarrate_up 1\n");
+    let mut gauge = |name: &str, help: &str, value: String| {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"));
+    };
+    gauge("narrate_up", "Whether the server is running.", "1".into());
     let tenants = app::engine::store::tenants::count(&state.db).await.unwrap_or(-1);
-    out.push_str(&format!(
-        "# HELP narrate_tenants Number of tenants.\n# TYPE narrate_tenants gauge\nnarrate_tenants {tenants}\n"
-    ));
-    for (status, n) in run_counts(&state).await {
+    gauge("narrate_tenants", "Number of tenants.", tenants.to_string());
+    gauge("narrate_runs_executing", "Runs this server is executing now.", state.executor.running().to_string());
+    gauge(
+        "narrate_runs_held",
+        "Runs and re-sends this server owns (executing or queued).",
+        state.executor.held().to_string(),
+    );
+    gauge("narrate_runs_max_concurrent", "NARRATE_MAX_CONCURRENT_RUNS.", state.executor.max().to_string());
+    let last = state.ticker.last_tick();
+    gauge(
+        "narrate_scheduler_last_tick_timestamp_seconds",
+        "When the built-in ticker last ticked well (0: never, or the scheduler is external).",
+        format!("{:.3}", last as f64 / 1000.0),
+    );
+    gauge(
+        "narrate_scheduler_tick_failures",
+        "Built-in ticks that failed or panicked since start.",
+        state.ticker.failures().to_string(),
+    );
+    out.push_str("# HELP narrate_runs Runs by status.\n# TYPE narrate_runs gauge\n");
+    for (status, n) in app::engine::store::runs::count_by_status(&state.db.pool).await.unwrap_or_default() {
         out.push_str(&format!("narrate_runs{{status=\"{status}\"}} {n}\n"));
     }
     out.push_str(&app::engine::metrics::text());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out)
-}
-
-async fn run_counts(state: &AppState) -> Vec<(String, i64)> {
-    let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM report_runs GROUP BY status")
-        .fetch_all(&state.db.pool)
-        .await
-        .unwrap_or_default();
-    rows.iter().map(|r| (app::engine::db::get_str(r, "status"), app::engine::db::get_i64(r, "n"))).collect()
 }

@@ -83,8 +83,9 @@ pub struct DeliveryInput {
     pub template_name: String,
     /// The schedule that triggered the run, if any.
     pub schedule_id: Option<String>,
-    /// The run's status (`succeeded`, `partial`, `failed`).
-    pub status: String,
+    /// The run's status as announced: the report was produced (`succeeded`); deliveries are
+    /// still under way when it is sent.
+    pub status: RunStatus,
     /// The period in words, e.g. "last 7 days, 2026-11-24 to 2026-11-30 (UTC)".
     pub period: String,
     /// When the run was generated, RFC 3339.
@@ -289,34 +290,9 @@ impl Reply {
     }
 }
 
-/// Where a delivery stands, as the ledger stores it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DeliveryStatus {
-    /// Not attempted yet.
-    Pending,
-    /// The destination took the message.
-    Delivered,
-    /// The destination queued the message (Teams' HTTP 202).
-    Accepted,
-    /// Every attempt failed, or one failed permanently.
-    Failed,
-    /// Not attempted: the destination is paused or deleted.
-    Skipped,
-}
-
-impl DeliveryStatus {
-    /// The stored text: `pending`, `delivered`, `accepted`, `failed`, `skipped`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::Pending => "pending",
-            DeliveryStatus::Delivered => "delivered",
-            DeliveryStatus::Accepted => "accepted",
-            DeliveryStatus::Failed => "failed",
-            DeliveryStatus::Skipped => "skipped",
-        }
-    }
-}
+/// Where a delivery stands (the lifecycle lives in `model::runs`).
+pub use crate::model::runs::DeliveryStatus;
+use crate::model::runs::RunStatus;
 
 /// One attempt as the ledger records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

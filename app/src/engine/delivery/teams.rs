@@ -4,6 +4,7 @@
 //! the takeaways step by step (with "…" and a "Read the full report" note) until it fits.
 //! HTTP 202 means the workflow queued the message: the attempt is recorded as accepted.
 
+use crate::model::runs::RunStatus;
 use serde_json::{json, Value};
 
 use super::{http, text, DeliveryInput, Reply, Settings};
@@ -118,7 +119,7 @@ fn band(input: &DeliveryInput) -> Value {
     let title = if input.template_name.trim().is_empty() { "Report" } else { input.template_name.trim() };
     json!({
         "type": "Container",
-        "style": style(&input.status),
+        "style": style(input.status),
         "bleed": true,
         "items": [
             {"type": "TextBlock", "text": text::truncate(title, MAX_LINE_CHARS), "size": "Large", "weight": "Bolder", "wrap": true},
@@ -128,11 +129,11 @@ fn band(input: &DeliveryInput) -> Value {
 }
 
 /// The container style (colour band) of a run status.
-pub(super) fn style(status: &str) -> &'static str {
+pub(super) fn style(status: RunStatus) -> &'static str {
     match status {
-        "succeeded" => "good",
-        "failed" | "partial" => "attention",
-        _ => "accent",
+        RunStatus::Succeeded => "good",
+        RunStatus::Failed | RunStatus::Partial => "attention",
+        RunStatus::Queued | RunStatus::Running => "accent",
     }
 }
 
@@ -192,9 +193,9 @@ mod tests {
 
     #[test]
     fn teams_band_colour_follows_the_run_status() {
-        assert_eq!(style("succeeded"), "good");
-        assert_eq!(style("failed"), "attention");
-        assert_eq!(style("partial"), "attention");
+        assert_eq!(style(RunStatus::Succeeded), "good");
+        assert_eq!(style(RunStatus::Failed), "attention");
+        assert_eq!(style(RunStatus::Partial), "attention");
         assert_eq!(style("running"), "accent");
     }
 

@@ -39,7 +39,7 @@ pub(super) fn sample_input() -> DeliveryInput {
         template_id: "tpl-1".into(),
         template_name: "Weekly revenue".into(),
         schedule_id: Some("sch-1".into()),
-        status: "succeeded".into(),
+        status: crate::model::runs::RunStatus::Succeeded,
         period: "last 7 days, 2026-11-24 to 2026-11-30 (UTC)".into(),
         generated_at: "2026-11-30T08:00:00Z".into(),
         narrative: Some(Narrative {

@@ -39,3 +39,11 @@ pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
     let row = sqlx::query("SELECT COUNT(*) AS n FROM tenants").fetch_one(&db.pool).await?;
     Ok(crate::engine::db::get_i64(&row, "n"))
 }
+
+/// Serialises counted inserts of one tenant (e.g. the schedule cap) inside a transaction: a
+/// no-op update takes the tenant row's lock on PostgreSQL and the write lock on SQLite, so a
+/// second transaction counting the same tenant waits for the first to commit.
+pub async fn lock(conn: &mut sqlx::AnyConnection, tenant_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE tenants SET slug = slug WHERE id = $1").bind(tenant_id).execute(conn).await?;
+    Ok(())
+}

@@ -2,9 +2,9 @@
 //! re-anchoring after an outage, DST, disabled and parked schedules, the tick endpoint's token,
 //! and exactly one run and one delivery per slot under concurrent ticks on both databases.
 
-mod common;
+use crate::common;
 
-use app::engine::scheduler;
+use app::engine::scheduler::{self, leases};
 use app::model::Role;
 use common::{Backend, TestApp, NOW};
 use serde_json::{json, Value};
@@ -43,12 +43,12 @@ db_test!(nothing_fires_before_its_slot_and_a_due_schedule_fires_once, |app| {
     let (_, c) = setup(&app).await;
     let t = template(&app, &c, "0 8 * * *", "UTC", vec![]).await;
     assert_eq!(t["schedules"][0]["nextRunAt"], "2026-12-01T08:00:00Z");
-    let early = scheduler::tick(&app.state).await.unwrap();
+    let early = app.tick().await;
     assert_eq!((early.due, early.claimed), (0, 0));
     app.state.clock.advance(20 * 3_600_000); // 2026-12-01 08:00 UTC
-    let c1 = scheduler::tick(&app.state).await.unwrap();
+    let c1 = app.tick().await;
     assert_eq!((c1.due, c1.claimed, c1.succeeded), (1, 1, 1));
-    let c2 = scheduler::tick(&app.state).await.unwrap();
+    let c2 = app.tick().await;
     assert_eq!(c2.due, 0, "the same slot never fires twice");
     let runs = runs_of(&app).await;
     assert_eq!(runs.len(), 1);
@@ -59,7 +59,7 @@ db_test!(after_a_three_day_outage_a_schedule_fires_once_and_waits_for_its_next_s
     let (tenant, c) = setup(&app).await;
     let t = template(&app, &c, "0 8 * * *", "UTC", vec![]).await;
     app.state.clock.advance(3 * DAY + 2 * 3_600_000); // 2026-12-03 14:00 UTC: three slots missed
-    let counts = scheduler::tick(&app.state).await.unwrap();
+    let counts = app.tick().await;
     assert_eq!((counts.due, counts.claimed), (1, 1));
     assert_eq!(runs_of(&app).await.len(), 1, "one run, not a burst");
     let c = app.client_as(&tenant, Role::Editor).await;
@@ -90,7 +90,7 @@ db_test!(a_local_time_skipped_by_dst_fires_at_the_first_valid_instant, |app| {
     let t = template(&app, &c, "30 2 * * *", "Europe/Paris", vec![]).await;
     assert_eq!(t["schedules"][0]["nextRunAt"], "2027-03-28T01:00:00Z", "02:30 does not exist; 03:00 CEST is 01:00 UTC");
     app.state.clock.advance(13 * 3_600_000);
-    let counts = scheduler::tick(&app.state).await.unwrap();
+    let counts = app.tick().await;
     assert_eq!(counts.claimed, 1);
 });
 
@@ -112,7 +112,7 @@ db_test!(disabled_templates_and_schedules_never_fire, |app| {
     let s: Value = r.json().await.unwrap();
     assert_eq!(s["nextRunAt"], Value::Null, "a disabled schedule has no next run");
     app.state.clock.advance(2 * DAY);
-    let counts = scheduler::tick(&app.state).await.unwrap();
+    let counts = app.tick().await;
     assert_eq!((counts.due, counts.claimed), (0, 0));
     assert!(runs_of(&app).await.is_empty());
 });
@@ -127,7 +127,7 @@ db_test!(an_invalid_cron_is_parked_with_a_visible_reason, |app| {
         .await
         .unwrap();
     app.state.clock.advance(DAY);
-    let counts = scheduler::tick(&app.state).await.unwrap();
+    let counts = app.tick().await;
     assert_eq!((counts.due, counts.claimed, counts.skipped), (1, 0, 1));
     let c = app.client_as(&tenant, Role::Editor).await;
     let s: Value =
@@ -149,7 +149,9 @@ db_test!(concurrent_ticks_make_exactly_one_run_and_one_delivery_per_slot, |app| 
     let mut ticks = Vec::new();
     for _ in 0..8 {
         let state = app.state.clone();
-        ticks.push(tokio::spawn(async move { scheduler::tick(&state).await.unwrap() }));
+        ticks.push(tokio::spawn(async move {
+            scheduler::tick(&state).await.unwrap().wait(std::time::Duration::from_secs(60)).await
+        }));
     }
     let mut claimed = 0;
     for t in ticks {
@@ -200,9 +202,9 @@ db_test!(a_run_abandoned_by_a_dead_process_is_finished_as_failed, |app| {
         .execute(&app.state.db.pool)
         .await
         .unwrap();
-    assert_eq!(scheduler::finish_abandoned(&app.state).await.unwrap(), 0, "the lease still holds");
+    assert_eq!(leases::sweep(&app.state).await.unwrap().abandoned, 0, "the lease still holds");
     app.state.clock.advance(10 * 60_000);
-    assert_eq!(scheduler::finish_abandoned(&app.state).await.unwrap(), 1);
+    assert_eq!(leases::sweep(&app.state).await.unwrap().abandoned, 1);
     let r = sqlx::query("SELECT status, error FROM report_runs WHERE id = $1")
         .bind(&id)
         .fetch_one(&app.state.db.pool)

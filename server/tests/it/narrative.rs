@@ -2,7 +2,7 @@
 //! request shape and auth headers, malformed answers, errors, timeouts, ungrounded numbers — and
 //! the built-in fallback with its recorded reason in every failure case.
 
-mod common;
+use crate::common;
 
 use app::engine::narrative;
 use app::model::{Cell, Column, ColumnKind, Dashboard, Narrative, Period, Report, Role, Table};

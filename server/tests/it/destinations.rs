@@ -2,7 +2,7 @@
 //! answered, placeholder edits, pause and delete, the Test button at the wire level, roles and
 //! tenant isolation, and SSRF refusals when the operator allow-list is off.
 
-mod common;
+use crate::common;
 
 use app::model::Role;
 use common::{Backend, TestApp};

@@ -1,6 +1,6 @@
 //! Sign-in, sessions, API keys, roles, tenant isolation and CSRF, through the real HTTP API.
 
-mod common;
+use crate::common;
 
 use app::model::Role;
 use common::PASSWORD;

@@ -77,7 +77,7 @@ impl Form {
 
 /// The Notifications card.
 #[component]
-pub fn Notifications(admin: bool) -> impl IntoView {
+pub fn Destinations(admin: bool) -> impl IntoView {
     let version = RwSignal::new(0u32);
     let list = Resource::new(move || version.get(), |_| list_destinations());
     let editing = RwSignal::new(None::<Form>);

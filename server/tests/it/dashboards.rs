@@ -2,7 +2,7 @@
 //! expectation is computed in this file from the fixture rows themselves — never by the SQL under
 //! test — so a wrong query cannot agree with itself.
 
-mod common;
+use crate::common;
 
 use app::model::Role;
 use common::{TestApp, NOW};

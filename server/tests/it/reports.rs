@@ -1,7 +1,7 @@
 //! Saved reports through the API: atomic template + schedule creation, validation, Run Now with
 //! the ledger, run immutability on both databases, artifact downloads, roles and tenants.
 
-mod common;
+use crate::common;
 
 use app::model::Role;
 use common::{TestApp, NOW};
@@ -265,14 +265,22 @@ db_test!(artifacts_past_the_retention_window_lose_their_bytes_but_the_run_keeps_
     const DAY: i64 = 86_400_000;
     // Day 89: a tick keeps the bytes.
     app.state.clock.advance(89 * DAY);
-    app::engine::scheduler::tick(&app.state).await.unwrap();
+    app.tick().await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await; // pruning runs beside the tick
     let c = app.client_as(&t, Role::Editor).await; // sessions last hours, not months
     assert_eq!(c.get(app.url(&pdf)).send().await.unwrap().status(), 200);
     // Day 91: the next tick prunes them.
     app.state.clock.advance(2 * DAY);
-    app::engine::scheduler::tick(&app.state).await.unwrap();
+    app.tick().await;
     let c = app.client_as(&t, Role::Editor).await;
-    let gone = c.get(app.url(&pdf)).send().await.unwrap();
+    let mut gone = c.get(app.url(&pdf)).send().await.unwrap();
+    for _ in 0..100 {
+        if gone.status() == 404 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await; // pruning runs beside the tick
+        gone = c.get(app.url(&pdf)).send().await.unwrap();
+    }
     assert_eq!(gone.status(), 404);
     let err: Value = gone.json().await.unwrap();
     assert!(err["error"]["message"].as_str().unwrap().contains("retention"), "{err}");

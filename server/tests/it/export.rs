@@ -1,6 +1,6 @@
 //! `POST /api/v1/reports/preview`: one-off exports of exactly what is on screen.
 
-mod common;
+use crate::common;
 
 use app::model::Role;
 use common::{TestApp, NOW};

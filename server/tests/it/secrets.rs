@@ -5,7 +5,7 @@
 //! services sometimes do — so the redaction on every error path is exercised, not just the happy
 //! one. Logs are captured at `debug` for every crate, more than production writes (`info`).
 
-mod common;
+use crate::common;
 
 use app::model::Role;
 use common::{Backend, TestApp, NOW};

@@ -26,6 +26,10 @@ pub struct TestApp {
     pub base: String,
     /// The server's state (database, clock).
     pub state: AppState,
+    /// The lease keeper (and the ticker, when internal), stopped by [`TestApp::shutdown`].
+    pub background: Option<server::Background>,
+    /// The database URL (other processes may share it).
+    pub database_url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -47,6 +51,16 @@ impl TestApp {
 
     /// Starts a server with extra configuration variables.
     pub async fn start_with(backend: Backend, vars: &[(&str, &str)]) -> Option<TestApp> {
+        Self::start_clocked(backend, vars, Clock::manual(NOW)).await
+    }
+
+    /// Starts a server on the system clock (leases and slots pass in real time).
+    pub async fn start_real_clock(backend: Backend, vars: &[(&str, &str)]) -> Option<TestApp> {
+        Self::start_clocked(backend, vars, Clock::System).await
+    }
+
+    /// Starts a server with a given clock.
+    pub async fn start_clocked(backend: Backend, vars: &[(&str, &str)], clock: Clock) -> Option<TestApp> {
         app::engine::outbound::install_crypto();
         let dir = tempfile::tempdir().expect("tempdir");
         let url = match backend {
@@ -59,15 +73,30 @@ impl TestApp {
         // Tests talk to local servers; SSRF tests set this to 0 explicitly.
         map.entry("NARRATE_ALLOW_PRIVATE_DESTINATIONS".into()).or_insert_with(|| "1".into());
         map.entry("NARRATE_SECRET_KEY".into()).or_insert_with(|| "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into());
+        let database_url = map["DATABASE_URL"].clone();
         let config = Config::from_lookup(|k| map.get(k).cloned()).expect("config");
-        let state = server::build_state(config, Clock::manual(NOW)).await.expect("state");
+        let state = server::build_state(config, clock).await.expect("state");
+        let background = Some(server::start_background(&state));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = server::router(state.clone());
         tokio::spawn(async move {
             axum::serve(listener, app.into_make_service()).await.unwrap();
         });
-        Some(TestApp { base, state, _dir: dir })
+        Some(TestApp { base, state, background, database_url, _dir: dir })
+    }
+
+    /// The graceful stop of the server's background work (ticker, executor drain, keeper).
+    pub async fn shutdown(&mut self, grace: std::time::Duration) -> (usize, usize) {
+        match self.background.take() {
+            Some(b) => b.shutdown(&self.state, grace).await,
+            None => (0, 0),
+        }
+    }
+
+    /// One tick, waiting up to a minute for the runs it claimed (tests with quick sinks).
+    pub async fn tick(&self) -> app::engine::scheduler::TickCounts {
+        app::engine::scheduler::tick(&self.state).await.unwrap().wait(std::time::Duration::from_secs(60)).await
     }
 
     /// Creates a tenant with an admin, an editor and a viewer.

@@ -2,7 +2,7 @@
 //! finished as failed ("abandoned") once its lease expires, and no destination receives the same
 //! delivery twice.
 
-mod common;
+use crate::common;
 
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
