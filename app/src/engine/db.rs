@@ -147,7 +147,7 @@ pub fn is_busy(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(d) => {
             let code = d.code().map(|c| c.to_string()).unwrap_or_default();
-            matches!(code.as_str(), "5" | "6" | "261" | "262" | "517" | "40001" | "40P01" | "55P03")
+            matches!(code.as_str(), "5" | "6" | "261" | "262" | "517" | "773" | "40001" | "40P01" | "55P03")
                 || d.message().contains("database is locked")
                 || d.message().contains("database table is locked")
         }

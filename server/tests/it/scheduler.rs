@@ -202,15 +202,12 @@ db_test!(a_run_abandoned_by_a_dead_process_is_finished_as_failed, |app| {
         .execute(&app.state.db.pool)
         .await
         .unwrap();
-    assert_eq!(leases::sweep(&app.state).await.unwrap().abandoned, 0, "the lease still holds");
+    leases::sweep(&app.state).await.unwrap();
+    let r = &common::runs(&app.state.db.pool).await[0];
+    assert_eq!(r.status, "running", "the lease still holds");
     app.state.clock.advance(10 * 60_000);
-    assert_eq!(leases::sweep(&app.state).await.unwrap().abandoned, 1);
-    let r = sqlx::query("SELECT status, error FROM report_runs WHERE id = $1")
-        .bind(&id)
-        .fetch_one(&app.state.db.pool)
-        .await
-        .unwrap();
-    let (status, error): (String, String) = (sqlx::Row::get(&r, 0), sqlx::Row::get(&r, 1));
-    assert_eq!(status, "failed");
-    assert!(error.starts_with("abandoned"));
+    leases::sweep(&app.state).await.unwrap();
+    let r = &common::runs(&app.state.db.pool).await[0];
+    assert_eq!(r.status, "failed");
+    assert!(r.error.as_deref().unwrap().starts_with("abandoned"), "{r:?}");
 });

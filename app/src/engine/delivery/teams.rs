@@ -196,7 +196,7 @@ mod tests {
         assert_eq!(style(RunStatus::Succeeded), "good");
         assert_eq!(style(RunStatus::Failed), "attention");
         assert_eq!(style(RunStatus::Partial), "attention");
-        assert_eq!(style("running"), "accent");
+        assert_eq!(style(RunStatus::Running), "accent");
     }
 
     #[test]

@@ -3,6 +3,11 @@
 //! both restricted = either matches, as in Vixie cron), evaluated in an IANA time zone. A local
 //! time skipped by a DST change fires at the first valid instant after it; a repeated local time
 //! fires once (its first occurrence).
+//!
+//! We evaluate cron ourselves rather than with the `cron` crate the original design named: that
+//! crate follows Quartz syntax (a seconds field, Sunday = 1, day-of-month AND day-of-week), not the
+//! 5-field POSIX/Vixie rules Narrate promises. `cron_crosscheck` checks this evaluator against
+//! `croner` in POSIX mode over thousands of generated expressions.
 
 use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -136,11 +141,13 @@ impl CronSpec {
         }
         let dom = self.days.contains(&d.day());
         let dow = self.weekdays.contains(&d.weekday().num_days_from_sunday());
-        match (self.dom_star, self.dow_star) {
-            (true, true) => true,
-            (true, false) => dow,
-            (false, true) => dom,
-            (false, false) => dom || dow,
+        // Vixie's rule: when either day field starts with `*` both must match (a plain `*` matches
+        // every day, so the other field decides; `*/7` still steps); when both are restricted,
+        // either may match.
+        if self.dom_star || self.dow_star {
+            dom && dow
+        } else {
+            dom || dow
         }
     }
 
@@ -198,7 +205,7 @@ impl CronSpec {
             None
         };
         let names = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
-        let when = match (self.dom_star, self.dow_star, all(&self.months, 12)) {
+        let when = match (all(&self.days, 31), all(&self.weekdays, 7), all(&self.months, 12)) {
             (true, true, true) => "Every day".to_string(),
             (true, false, true) if self.weekdays == [1, 2, 3, 4, 5] => "Every weekday".to_string(),
             (true, false, true) => {
@@ -275,6 +282,17 @@ mod tests {
         // The 15th (a Tuesday) or any Friday, whichever comes first after 2026-12-01.
         assert_eq!(next("0 9 15 * 5", "UTC", "2026-12-01T00:00:00Z"), "2026-12-04T09:00:00+00:00");
         assert_eq!(next("0 9 15 * 5", "UTC", "2026-12-12T00:00:00Z"), "2026-12-15T09:00:00+00:00");
+    }
+
+    #[test]
+    fn a_stepped_day_field_steps_and_is_not_every_day() {
+        // Found by the cross-check with croner: `*/7` days are the 1st, 8th, 15th, 22nd and 29th.
+        assert_eq!(next("0 9 */7 * *", "UTC", "2026-12-01T10:00:00Z"), "2026-12-08T09:00:00+00:00");
+        assert_eq!(next("0 9 */7 * *", "UTC", "2026-12-29T10:00:00Z"), "2027-01-01T09:00:00+00:00");
+        // With the other field restricted, a field starting with `*` still means "both must match"
+        // (Vixie): odd days that are Mondays.
+        assert_eq!(next("0 9 */2 * 1", "UTC", "2026-11-30T10:00:00Z"), "2026-12-07T09:00:00+00:00");
+        assert_eq!(CronSpec::parse("0 9 */7 * *").unwrap().describe("UTC"), "Cron \"0 9 */7 * *\" (UTC)");
     }
 
     #[test]

@@ -18,6 +18,8 @@
 //! `engine::store`.
 
 pub mod cron;
+#[cfg(test)]
+mod cron_crosscheck;
 pub mod executor;
 pub mod history;
 pub mod leases;

@@ -2,6 +2,8 @@
 //! `TEST_DATABASE_URL` is set, a fresh PostgreSQL database — with a manual clock.
 #![allow(dead_code)]
 
+pub mod process;
+
 use app::engine::{auth, store, AppState, Clock, Config};
 use app::model::Role;
 use std::collections::HashMap;
@@ -173,7 +175,7 @@ pub async fn create_webhook(admin: &reqwest::Client, base: &str, name: &str, url
 }
 
 /// Creates a uniquely named database on the `TEST_DATABASE_URL` server.
-async fn fresh_postgres() -> Option<String> {
+pub async fn fresh_postgres() -> Option<String> {
     let admin_url = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
     sqlx::any::install_default_drivers();
     let name = format!("narrate_test_{}", uuid_like());
@@ -215,4 +217,174 @@ macro_rules! db_test {
             }
         }
     };
+}
+
+/// Creates a small saved report (business dashboard, CSV, no narrative) with one schedule as
+/// `c` on the server at `base`; returns its JSON.
+pub async fn small_report(
+    c: &reqwest::Client,
+    base: &str,
+    name: &str,
+    cron: &str,
+    destinations: &[String],
+) -> serde_json::Value {
+    let body = serde_json::json!({
+        "name": name, "dashboard": "business", "period": "7d", "formats": ["csv"], "narrative": {"enabled": false},
+        "schedule": {"cronExpression": cron, "timezone": "UTC", "destinations": destinations},
+    });
+    let r = c.post(format!("{base}/api/v1/reports/templates")).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 201, "creating report {name}");
+    r.json().await.unwrap()
+}
+
+/// Makes schedules due at `at` (as if their slot had come), straight in the database.
+pub async fn make_due(pool: &sqlx::AnyPool, schedule_ids: &[String], at: i64) {
+    for id in schedule_ids {
+        sqlx::query("UPDATE report_schedules SET next_run_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+}
+
+/// A run as the database holds it, for assertions.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    pub id: String,
+    pub schedule_id: Option<String>,
+    pub scheduled_for: Option<i64>,
+    pub status: String,
+    pub error: Option<String>,
+}
+
+/// Every run, oldest first.
+pub async fn runs(pool: &sqlx::AnyPool) -> Vec<RunRecord> {
+    use app::engine::db::{get_opt_i64, get_opt_str, get_str};
+    let rows =
+        sqlx::query("SELECT id, schedule_id, scheduled_for, status, error FROM report_runs ORDER BY queued_at, id")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    rows.iter()
+        .map(|r| RunRecord {
+            id: get_str(r, "id"),
+            schedule_id: get_opt_str(r, "schedule_id"),
+            scheduled_for: get_opt_i64(r, "scheduled_for"),
+            status: get_str(r, "status"),
+            error: get_opt_str(r, "error"),
+        })
+        .collect()
+}
+
+/// Waits until at least `n` runs exist and none is queued or running; panics after `limit`.
+pub async fn wait_settled(pool: &sqlx::AnyPool, n: usize, limit: std::time::Duration) -> Vec<RunRecord> {
+    let end = std::time::Instant::now() + limit;
+    loop {
+        let all = runs(pool).await;
+        if all.len() >= n && all.iter().all(|r| r.status != "queued" && r.status != "running") {
+            return all;
+        }
+        assert!(std::time::Instant::now() < end, "runs did not settle in {limit:?}: {all:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// What a webhook sink received: (`webhook-id` header, `runId` of the body), in arrival order.
+pub async fn received(sink: &wiremock::MockServer) -> Vec<(String, String)> {
+    sink.received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| {
+            let body: serde_json::Value = serde_json::from_slice(&r.body).ok()?;
+            let id = r.headers.get("webhook-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+            Some((id, body["runId"].as_str()?.to_string()))
+        })
+        .collect()
+}
+
+/// Asserts every run id was received exactly once; returns how many distinct runs arrived.
+pub fn assert_no_duplicates(log: &[(String, String)]) -> usize {
+    let mut by_run: HashMap<&str, usize> = HashMap::new();
+    for (_, run) in log {
+        *by_run.entry(run.as_str()).or_default() += 1;
+    }
+    let twice: Vec<_> = by_run.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "delivered more than once: {twice:?}");
+    by_run.len()
+}
+
+/// Like [`db_test!`], on the system clock with extra configuration: leases, retries and slow
+/// receivers pass in real time.
+#[macro_export]
+macro_rules! db_test_real {
+    ($name:ident, $vars:expr, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($app: $crate::common::TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                run($crate::common::TestApp::start_real_clock($crate::common::Backend::Sqlite, $vars).await.unwrap()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                match $crate::common::TestApp::start_real_clock($crate::common::Backend::Postgres, $vars).await {
+                    Some(app) => run(app).await,
+                    None => eprintln!("TEST_DATABASE_URL is not set: PostgreSQL variant not run"),
+                }
+            }
+        }
+    };
+}
+
+/// Makes every `event` on `table` fail (a fault injected with a database trigger), e.g.
+/// `("report_runs", "INSERT")` or `("report_runs", "UPDATE OF lease_until")`.
+pub async fn inject_fault(app: &TestApp, name: &str, table: &str, event: &str) {
+    let pool = &app.state.db.pool;
+    match app.state.db.dialect {
+        app::engine::db::Dialect::Sqlite => {
+            let sql = format!(
+                "CREATE TRIGGER {name} BEFORE {event} ON {table} BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(pool).await.unwrap();
+        }
+        app::engine::db::Dialect::Postgres => {
+            let f = format!("CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END; $$ LANGUAGE plpgsql");
+            sqlx::query(sqlx::AssertSqlSafe(f)).execute(pool).await.unwrap();
+            let t = format!("CREATE TRIGGER {name} BEFORE {event} ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()");
+            sqlx::query(sqlx::AssertSqlSafe(t)).execute(pool).await.unwrap();
+        }
+    }
+}
+
+/// Removes a fault injected by [`inject_fault`].
+pub async fn clear_fault(app: &TestApp, name: &str, table: &str) {
+    let sql = match app.state.db.dialect {
+        app::engine::db::Dialect::Sqlite => format!("DROP TRIGGER {name}"),
+        app::engine::db::Dialect::Postgres => format!("DROP TRIGGER {name} ON {table}"),
+    };
+    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&app.state.db.pool).await.unwrap();
+}
+
+impl TestApp {
+    /// Another server process's state on the same database (its own instance id and executor,
+    /// no background work): what a replica would see and do.
+    pub async fn peer(&self) -> AppState {
+        server::build_state((*self.state.config).clone(), self.state.clock.clone()).await.unwrap()
+    }
+
+    /// The `lease_until` of a run.
+    pub async fn lease_of(&self, run_id: &str) -> Option<i64> {
+        let r = sqlx::query("SELECT lease_until FROM report_runs WHERE id = $1")
+            .bind(run_id)
+            .fetch_one(&self.state.db.pool)
+            .await
+            .unwrap();
+        app::engine::db::get_opt_i64(&r, "lease_until")
+    }
 }
