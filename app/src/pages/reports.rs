@@ -484,7 +484,7 @@ fn RunsTab(runs: Resource<Result<(Vec<RunView>, i64), AppError>>, offset: RwSign
                             <tbody>
                                 {list.into_iter().map(|r| view! {
                                     <tr data-run=r.id.clone()>
-                                        <td><A href=format!("/reports/runs/{}", r.id)>{r.started_at.clone().unwrap_or_else(|| "queued".into())}</A></td>
+                                        <td><A href=format!("/reports/runs/{}", r.id)>{r.started_at.clone().unwrap_or_else(|| r.status.to_string())}</A></td>
                                         <td>{match r.trigger { Trigger::RunNow => format!("Run Now by {}", r.triggered_by), Trigger::Schedule => "schedule".into() }}</td>
                                         <td><span class=format!("badge badge-{}", r.status) data-testid="run-status">{r.status.as_str()}</span></td>
                                         <td>{r.duration_ms.map(|d| format!("{:.1} s", d as f64 / 1000.0)).unwrap_or_default()}</td>

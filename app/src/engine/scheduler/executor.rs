@@ -177,7 +177,7 @@ async fn interrupt_owned(state: &AppState) -> usize {
     match run_store::owned_unfinished(pool, &owner).await {
         Ok(list) => {
             for (id, status) in list {
-                let reason = "interrupted by shutdown: the server stopped before the run finished (grace period over)";
+                let reason = leases::INTERRUPTED;
                 let r = match status {
                     RunStatus::Queued => run_store::release(pool, &id, &owner).await,
                     _ => leases::fail_run(state, &id, RunStatus::Running, reason, now, None).await,

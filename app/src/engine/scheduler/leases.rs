@@ -27,6 +27,9 @@ pub const ADOPT_WINDOW_MS: i64 = 3_600_000;
 /// The reason given to a running run whose owner stopped renewing its lease.
 pub const ABANDONED: &str = "abandoned: the server running it stopped before it finished (lease expired); deliveries already made are not repeated";
 
+/// The reason given to a run still in flight when its server's shutdown grace period ended.
+pub const INTERRUPTED: &str = "interrupted by shutdown: the server stopped before the run finished (grace period over)";
+
 /// What a lease covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Held {
@@ -157,7 +160,12 @@ async fn settle_dropped(state: &AppState) {
     for (id, kind) in state.executor.leases().take_dropped() {
         let result = match kind {
             Held::Run => {
-                let reason = "failed: the run stopped unexpectedly (an internal error); deliveries already made are not repeated";
+                // Tasks aborted by the shutdown drain land here too; they were interrupted.
+                let reason = if state.executor.accepting() {
+                    "failed: the run stopped unexpectedly (an internal error); deliveries already made are not repeated"
+                } else {
+                    INTERRUPTED
+                };
                 stop_owned_run(state, &id, reason, now).await.map(|_| ())
             }
             Held::Resend => deliveries::settle_resend(&state.db.pool, &id, now).await.map(|_| ()),
