@@ -240,7 +240,7 @@ fn load_row(state: &AppState, r: &store::destinations::DestinationRow) -> Result
     let public: Value = serde_json::from_str(&r.config).unwrap_or(json!({}));
     let secret: BTreeMap<String, Value> = match &r.secret_sealed {
         Some(s) => serde_json::from_str(
-            &crypto::open(state.config.secret_key.as_ref(), &s)
+            &crypto::open(state.config.secret_key.as_ref(), s)
                 .map_err(|e| super::error::internal("destination secret", e))?,
         )
         .unwrap_or_default(),
@@ -397,7 +397,7 @@ pub async fn update(
         .ok_or_else(|| AppError::not_found("destination"))?;
     let old_secret: BTreeMap<String, Value> = match &row.secret_sealed {
         Some(s) => serde_json::from_str(
-            &crypto::open(state.config.secret_key.as_ref(), &s)
+            &crypto::open(state.config.secret_key.as_ref(), s)
                 .map_err(|e| super::error::internal("destination secret", e))?,
         )
         .unwrap_or_default(),

@@ -63,7 +63,8 @@ db_test_real!(a_tick_whose_caller_hangs_up_still_finishes_and_delivers_every_run
     let dest = app.webhook(&admin, "Sink", &format!("{}/hook", sink.uri())).await;
     let mut ids = Vec::new();
     for i in 0..5 {
-        let tpl = common::small_report(&admin, &app.base, &format!("R{i}"), "0 8 * * *", &[dest.clone()]).await;
+        let tpl =
+            common::small_report(&admin, &app.base, &format!("R{i}"), "0 8 * * *", std::slice::from_ref(&dest)).await;
         ids.push(tpl["schedules"][0]["id"].as_str().unwrap().to_string());
     }
     common::make_due(&app.state.db.pool, &ids, app.state.clock.now_ms() - 1000).await;
@@ -120,7 +121,9 @@ db_test_real!(
         let admin = app.client_as(&t, Role::Admin).await;
         let dest = app.webhook(&admin, "Sink", &format!("{}/hook", sink.uri())).await;
         for i in 0..4 {
-            let tpl = common::small_report(&admin, &app.base, &format!("Q{i}"), "0 8 * * 1", &[dest.clone()]).await;
+            let tpl =
+                common::small_report(&admin, &app.base, &format!("Q{i}"), "0 8 * * 1", std::slice::from_ref(&dest))
+                    .await;
             let id = tpl["id"].as_str().unwrap();
             let r = admin.post(app.url(&format!("/api/v1/reports/templates/{id}/run-now"))).send().await.unwrap();
             assert_eq!(r.status(), 202);
@@ -440,7 +443,7 @@ db_test!(deliveries_and_artifacts_of_a_finished_run_cannot_be_changed_only_prune
     let t = app.tenant("acme").await;
     let admin = app.client_as(&t, Role::Admin).await;
     let dest = app.webhook(&admin, "Sink", &format!("{}/hook", sink.uri())).await;
-    let tpl = common::small_report(&admin, &app.base, "Done", "0 8 * * 1", &[dest.clone()]).await;
+    let tpl = common::small_report(&admin, &app.base, "Done", "0 8 * * 1", std::slice::from_ref(&dest)).await;
     admin
         .post(app.url(&format!("/api/v1/reports/templates/{}/run-now", tpl["id"].as_str().unwrap())))
         .send()
@@ -482,7 +485,9 @@ db_test_real!(
         let dest = app.webhook(&admin, "Sink", &format!("{}/hook", sink.uri())).await;
         let mut ids = Vec::new();
         for i in 0..64 {
-            let tpl = common::small_report(&admin, &app.base, &format!("B{i}"), "0 8 * * *", &[dest.clone()]).await;
+            let tpl =
+                common::small_report(&admin, &app.base, &format!("B{i}"), "0 8 * * *", std::slice::from_ref(&dest))
+                    .await;
             ids.push(tpl["schedules"][0]["id"].as_str().unwrap().to_string());
         }
         common::make_due(&app.state.db.pool, &ids, app.state.clock.now_ms() - 500).await;

@@ -40,8 +40,14 @@ async fn three_servers_and_an_external_cron_fire_every_slot_exactly_once() {
     let dest = common::create_webhook(&c, &servers[0].base, "Sink", &format!("{}/hook", sink.uri())).await;
     let mut first_slot = 0;
     for i in 0..4 {
-        let t = common::small_report(&c, &servers[0].base, &format!("Every minute {i}"), "* * * * *", &[dest.clone()])
-            .await;
+        let t = common::small_report(
+            &c,
+            &servers[0].base,
+            &format!("Every minute {i}"),
+            "* * * * *",
+            std::slice::from_ref(&dest),
+        )
+        .await;
         let next = chrono::DateTime::parse_from_rfc3339(t["schedules"][0]["nextRunAt"].as_str().unwrap()).unwrap();
         first_slot = first_slot.max(next.timestamp_millis());
     }

@@ -31,7 +31,8 @@ async fn reports(server: &Server, c: &reqwest::Client, sink: &MockServer, n: usi
     let dest = common::create_webhook(c, &server.base, "Sink", &format!("{}/hook", sink.uri())).await;
     let mut ids = Vec::new();
     for i in 0..n {
-        let t = common::small_report(c, &server.base, &format!("Report {i}"), "0 8 * * 1", &[dest.clone()]).await;
+        let t = common::small_report(c, &server.base, &format!("Report {i}"), "0 8 * * 1", std::slice::from_ref(&dest))
+            .await;
         ids.push(t["id"].as_str().unwrap().to_string());
     }
     ids

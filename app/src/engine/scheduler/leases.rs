@@ -218,6 +218,37 @@ pub async fn fail_run(
     .await
 }
 
+/// A running run whose owner stopped renewing: failed ("abandoned").
+async fn abandon(state: &AppState, e: &runs::Expired, now: i64) -> Result<bool, sqlx::Error> {
+    let done = fail_run(state, &e.id, RunStatus::Running, ABANDONED, now, Some(now)).await?;
+    if done {
+        tracing::warn!(event = "run.abandoned", run.id = %e.id, tenant.id = %e.tenant_id, "a run's server stopped; finished as failed");
+    }
+    Ok(done)
+}
+
+/// A queued run nobody started within the adoption window: failed.
+async fn expire(state: &AppState, e: &runs::Expired, now: i64) -> Result<bool, sqlx::Error> {
+    let why = "abandoned before it started: its server stopped and no server took it over within an hour";
+    let done = fail_run(state, &e.id, RunStatus::Queued, why, now, Some(now)).await?;
+    if done {
+        tracing::warn!(event = "run.expired", run.id = %e.id, tenant.id = %e.tenant_id, "a queued run was never started; failed");
+    }
+    Ok(done)
+}
+
+/// A queued run whose owner stopped: taken over and executed here.
+async fn adopt(state: &AppState, e: runs::Expired, now: i64) -> Result<bool, sqlx::Error> {
+    let leases = state.executor.leases();
+    let until = now + state.config.run_lease_secs * 1000;
+    let done = runs::adopt(&state.db.pool, &e.id, leases.owner(), now, until).await?;
+    if done {
+        tracing::info!(event = "run.adopted", run.id = %e.id, tenant.id = %e.tenant_id, "took over a queued run whose server stopped");
+        state.executor.submit(state, RunRef { id: e.id, tenant_id: e.tenant_id, tenant_name: e.tenant_name });
+    }
+    Ok(done)
+}
+
 /// What a sweep did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Swept {
@@ -240,28 +271,9 @@ pub async fn sweep(state: &AppState) -> Result<Swept, sqlx::Error> {
             continue;
         }
         match e.status {
-            RunStatus::Running => {
-                if fail_run(state, &e.id, RunStatus::Running, ABANDONED, now, Some(now)).await? {
-                    out.abandoned += 1;
-                    tracing::warn!(event = "run.abandoned", run.id = %e.id, tenant.id = %e.tenant_id, "a run's server stopped; finished as failed");
-                }
-            }
-            _ if now - e.queued_at >= ADOPT_WINDOW_MS => {
-                let why = "abandoned before it started: its server stopped and no server took it over within an hour";
-                if fail_run(state, &e.id, RunStatus::Queued, why, now, Some(now)).await? {
-                    out.expired += 1;
-                    tracing::warn!(event = "run.expired", run.id = %e.id, tenant.id = %e.tenant_id, "a queued run was never started; failed");
-                }
-            }
-            _ if state.executor.accepting() => {
-                let until = now + state.config.run_lease_secs * 1000;
-                if runs::adopt(&state.db.pool, &e.id, leases.owner(), now, until).await? {
-                    out.adopted += 1;
-                    tracing::info!(event = "run.adopted", run.id = %e.id, tenant.id = %e.tenant_id, "took over a queued run whose server stopped");
-                    let run = RunRef { id: e.id, tenant_id: e.tenant_id, tenant_name: e.tenant_name };
-                    state.executor.submit(state, run);
-                }
-            }
+            RunStatus::Running => out.abandoned += u64::from(abandon(state, &e, now).await?),
+            _ if now - e.queued_at >= ADOPT_WINDOW_MS => out.expired += u64::from(expire(state, &e, now).await?),
+            _ if state.executor.accepting() => out.adopted += u64::from(adopt(state, e, now).await?),
             _ => {}
         }
     }
