@@ -7,6 +7,19 @@
 ALTER TABLE report_runs ADD COLUMN owner TEXT;
 ALTER TABLE report_runs ADD COLUMN generated_at TEXT;
 CREATE INDEX report_runs_owner ON report_runs(owner, status);
+-- Earlier versions let several Run Now runs of one template be in flight; any still queued or
+-- running (their server died) are finished, all but the newest, before the index below exists.
+UPDATE deliveries SET status = 'failed', last_error = 'not sent: superseded by a newer Run Now when upgrading'
+WHERE status = 'pending' AND run_id IN (
+    SELECT r.id FROM report_runs r WHERE r.trigger = 'run_now' AND r.status IN ('queued', 'running') AND EXISTS (
+        SELECT 1 FROM report_runs n WHERE n.template_id = r.template_id AND n.trigger = 'run_now'
+          AND n.status IN ('queued', 'running') AND (n.queued_at > r.queued_at OR (n.queued_at = r.queued_at AND n.id > r.id))));
+UPDATE report_runs SET status = 'failed', phase = 'finished', lease_until = NULL, finished_at = queued_at,
+    error = 'abandoned: superseded by a newer Run Now of the same report when upgrading'
+WHERE trigger = 'run_now' AND status IN ('queued', 'running') AND EXISTS (
+    SELECT 1 FROM report_runs n WHERE n.template_id = report_runs.template_id AND n.trigger = 'run_now'
+      AND n.status IN ('queued', 'running')
+      AND (n.queued_at > report_runs.queued_at OR (n.queued_at = report_runs.queued_at AND n.id > report_runs.id)));
 -- At most one Run Now of a template queued or running at a time (PRODUCT §13: 409).
 CREATE UNIQUE INDEX report_runs_one_run_now ON report_runs(template_id)
     WHERE trigger = 'run_now' AND status IN ('queued', 'running');
@@ -18,6 +31,10 @@ ALTER TABLE deliveries DROP CONSTRAINT deliveries_status_check;
 ALTER TABLE deliveries ADD CONSTRAINT deliveries_status_check
     CHECK (status IN ('pending', 'sending', 'delivered', 'accepted', 'failed', 'unknown', 'skipped'));
 CREATE INDEX deliveries_status ON deliveries(status);
+-- Earlier versions left `pending` rows inside finished runs when the server died while sending:
+-- their outcome is unknown.
+UPDATE deliveries SET status = 'unknown', last_error = 'outcome unknown: the server stopped while it was being sent'
+WHERE status = 'pending' AND run_id IN (SELECT id FROM report_runs WHERE status IN ('succeeded', 'partial', 'failed'));
 
 CREATE TABLE delivery_resends (
     id            TEXT PRIMARY KEY,

@@ -7,6 +7,19 @@
 ALTER TABLE report_runs ADD COLUMN owner TEXT;
 ALTER TABLE report_runs ADD COLUMN generated_at TEXT;
 CREATE INDEX report_runs_owner ON report_runs(owner, status);
+-- Earlier versions let several Run Now runs of one template be in flight; any still queued or
+-- running (their server died) are finished, all but the newest, before the index below exists.
+UPDATE deliveries SET status = 'failed', last_error = 'not sent: superseded by a newer Run Now when upgrading'
+WHERE status = 'pending' AND run_id IN (
+    SELECT r.id FROM report_runs r WHERE r.trigger = 'run_now' AND r.status IN ('queued', 'running') AND EXISTS (
+        SELECT 1 FROM report_runs n WHERE n.template_id = r.template_id AND n.trigger = 'run_now'
+          AND n.status IN ('queued', 'running') AND (n.queued_at > r.queued_at OR (n.queued_at = r.queued_at AND n.id > r.id))));
+UPDATE report_runs SET status = 'failed', phase = 'finished', lease_until = NULL, finished_at = queued_at,
+    error = 'abandoned: superseded by a newer Run Now of the same report when upgrading'
+WHERE trigger = 'run_now' AND status IN ('queued', 'running') AND EXISTS (
+    SELECT 1 FROM report_runs n WHERE n.template_id = report_runs.template_id AND n.trigger = 'run_now'
+      AND n.status IN ('queued', 'running')
+      AND (n.queued_at > report_runs.queued_at OR (n.queued_at = report_runs.queued_at AND n.id > report_runs.id)));
 -- At most one Run Now of a template queued or running at a time (PRODUCT §13: 409).
 CREATE UNIQUE INDEX report_runs_one_run_now ON report_runs(template_id)
     WHERE trigger = 'run_now' AND status IN ('queued', 'running');
@@ -31,8 +44,16 @@ CREATE TABLE deliveries_next (
     finished_at     BIGINT,
     UNIQUE (run_id, destination_id)
 );
+-- Earlier versions left `pending` rows inside finished runs when the server died while sending:
+-- their outcome is unknown.
 INSERT INTO deliveries_next (id, tenant_id, run_id, destination_id, kind, name, status, attempts, last_error, response_id, created_at, updated_at, finished_at)
-    SELECT id, tenant_id, run_id, destination_id, kind, name, status, attempts, last_error, response_id, created_at, updated_at, finished_at FROM deliveries;
+    SELECT d.id, d.tenant_id, d.run_id, d.destination_id, d.kind, d.name,
+           CASE WHEN d.status = 'pending' AND r.status IN ('succeeded', 'partial', 'failed') THEN 'unknown' ELSE d.status END,
+           d.attempts,
+           CASE WHEN d.status = 'pending' AND r.status IN ('succeeded', 'partial', 'failed')
+                THEN 'outcome unknown: the server stopped while it was being sent' ELSE d.last_error END,
+           d.response_id, d.created_at, d.updated_at, d.finished_at
+    FROM deliveries d LEFT JOIN report_runs r ON r.id = d.run_id;
 
 CREATE TABLE delivery_resends (
     id            TEXT PRIMARY KEY,

@@ -92,9 +92,13 @@ impl Background {
     /// finish, what remains is recorded (runs failed "interrupted by shutdown", sends in flight
     /// unknown, queued runs handed over), and the keeper stops last. Returns (finished, interrupted).
     pub async fn shutdown(self, state: &AppState, grace: std::time::Duration) -> (usize, usize) {
+        state.executor.close(); // a tick in progress stops claiming at its next schedule
         let _ = self.stop_ticker.send(true);
         if let Some(t) = self.ticker {
-            let _ = t.await;
+            let abort = t.abort_handle();
+            if tokio::time::timeout(std::time::Duration::from_secs(5), t).await.is_err() {
+                abort.abort();
+            }
         }
         let (finished, interrupted) = state.executor.drain(state, grace).await;
         let _ = self.stop_keeper.send(true);

@@ -38,7 +38,7 @@ impl Db {
     }
 
     /// [`Db::connect`] with SQLite's busy timeout (how long a writer waits for the write lock
-    /// before answering SQLITE_BUSY, which [`retry_busy`] then retries).
+    /// before answering SQLITE_BUSY, which [`retry_transient`] then retries).
     pub async fn connect_with(url: &str, sqlite_busy_timeout_ms: u64) -> anyhow::Result<Self> {
         use anyhow::Context as _;
         sqlx::any::install_default_drivers();
@@ -155,10 +155,16 @@ pub fn is_busy(e: &sqlx::Error) -> bool {
     }
 }
 
-/// Runs `op` again while it fails with [`is_busy`] contention: up to 7 more times with doubling,
-/// jittered waits (about 6 s in all), so a scheduler write is not lost to a briefly busy database.
-/// Every retry is logged with `what`.
-pub async fn retry_busy<T, F, Fut>(what: &str, mut op: F) -> Result<T, sqlx::Error>
+/// Whether a database error is worth retrying: contention ([`is_busy`]), a pool with no free
+/// connection in time, or a connection that broke (the database restarted or the network blinked).
+pub fn is_transient(e: &sqlx::Error) -> bool {
+    is_busy(e) || matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed)
+}
+
+/// Runs `op` again while it fails with a transient error ([`is_transient`]): up to 7 more times
+/// with doubling, jittered waits (about 6 s in all), so a scheduler or delivery write is not lost
+/// to a briefly busy or unreachable database. Every retry is logged with `what`.
+pub async fn retry_transient<T, F, Fut>(what: &str, mut op: F) -> Result<T, sqlx::Error>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, sqlx::Error>>,
@@ -167,7 +173,7 @@ where
     let mut tries = 0;
     loop {
         match op().await {
-            Err(e) if is_busy(&e) && tries < 7 => {
+            Err(e) if is_transient(&e) && tries < 7 => {
                 tries += 1;
                 tracing::warn!(event = "db.busy_retry", what, attempt = tries, error.message = %e, "database busy; retrying");
                 let jitter = rand::random::<u64>() % (wait_ms / 2 + 1);

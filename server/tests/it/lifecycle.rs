@@ -114,9 +114,9 @@ db_test_real!(a_run_whose_task_dies_is_finished_as_failed_at_once_and_no_longer_
 
 db_test_real!(
     queued_runs_waiting_for_a_slot_are_never_declared_abandoned,
-    &[("NARRATE_RUN_LEASE_SECS", "2"), ("NARRATE_MAX_CONCURRENT_RUNS", "1")],
+    &[("NARRATE_RUN_LEASE_SECS", "3"), ("NARRATE_MAX_CONCURRENT_RUNS", "1")],
     |app| {
-        let sink = sink(Duration::from_millis(1500)).await;
+        let sink = sink(Duration::from_millis(2000)).await;
         let t = app.tenant("acme").await;
         let admin = app.client_as(&t, Role::Admin).await;
         let dest = app.webhook(&admin, "Sink", &format!("{}/hook", sink.uri())).await;
@@ -128,12 +128,12 @@ db_test_real!(
             let r = admin.post(app.url(&format!("/api/v1/reports/templates/{id}/run-now"))).send().await.unwrap();
             assert_eq!(r.status(), 202);
         }
-        // Four runs, one at a time, 1.5 s each: the last waits ~4.5 s queued, more than twice the
-        // 2 s lease. A replica sweeps for abandoned runs all the while.
+        // Four runs, one at a time, 2 s each: the last waits ~6 s queued, twice the 3 s lease. A
+        // replica sweeps for abandoned runs all the while.
         let replica = app.peer().await;
         let sweeps = tokio::spawn(async move {
             let mut abandoned = 0;
-            for _ in 0..40 {
+            for _ in 0..50 {
                 abandoned += leases::sweep(&replica).await.unwrap().abandoned;
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }

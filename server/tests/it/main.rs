@@ -19,3 +19,4 @@ mod resend;
 mod scheduler;
 mod secrets;
 mod shutdown;
+mod upgrade;

@@ -7,6 +7,7 @@
 
 use super::leases::{self, Held, LeaseGuard, Leases};
 use super::runs;
+use crate::engine::store::runs::Hold;
 use crate::engine::store::{deliveries, runs as run_store};
 use crate::engine::AppState;
 use crate::model::runs::RunStatus;
@@ -128,6 +129,12 @@ impl Executor {
         });
     }
 
+    /// Stops taking work: queued runs waiting for a permit hand themselves over, new submissions
+    /// are refused by their callers (`accepting`), ticks stop claiming.
+    pub fn close(&self) {
+        let _ = self.closing.send(true);
+    }
+
     /// Shutdown: stops taking work at once, hands runs that never started to other processes,
     /// waits up to `grace` for the rest, then aborts what remains and records it. Returns
     /// (finished in time, interrupted).
@@ -155,7 +162,9 @@ impl Executor {
 /// A run that never started while its process shuts down: released for another process.
 async fn hand_over(state: &AppState, run_id: &str) -> Done {
     let owner = state.executor.leases().owner().to_string();
-    match crate::engine::db::retry_busy("runs.release", || run_store::release(&state.db.pool, run_id, &owner)).await {
+    match crate::engine::db::retry_transient("runs.release", || run_store::release(&state.db.pool, run_id, &owner))
+        .await
+    {
         Ok(_) => {
             tracing::info!(event = "run.handed_over", run.id = %run_id, "shutting down: the queued run is left for another server")
         }
@@ -180,7 +189,7 @@ async fn interrupt_owned(state: &AppState) -> usize {
                 let reason = leases::INTERRUPTED;
                 let r = match status {
                     RunStatus::Queued => run_store::release(pool, &id, &owner).await,
-                    _ => leases::fail_run(state, &id, RunStatus::Running, reason, now, None).await,
+                    _ => leases::fail_run(state, &id, RunStatus::Running, reason, now, Hold::Owner(&owner)).await,
                 };
                 match r {
                     Ok(true) if status == RunStatus::Running => {

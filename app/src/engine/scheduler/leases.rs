@@ -12,7 +12,8 @@
 //!   [`ADOPT_WINDOW_MS`] of being queued; older ones fail, as a late report would mislead).
 
 use super::executor::RunRef;
-use crate::engine::db::retry_busy;
+use crate::engine::db::retry_transient;
+use crate::engine::store::runs::Hold;
 use crate::engine::store::{deliveries, runs, schedules};
 use crate::engine::AppState;
 use crate::model::runs::RunStatus;
@@ -115,10 +116,17 @@ impl Drop for LeaseGuard {
     }
 }
 
-/// The keeper: renews the leases this process holds every [`crate::engine::Config::lease_renewal`],
-/// finishes what died unsettled, and sweeps lapsed leases of any process. An error is logged and
-/// the next round tries again; it stops only when `stop` fires (after the shutdown drain).
-pub async fn keep(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+/// The keeper: renews the leases this process holds every [`crate::engine::Config::lease_renewal`]
+/// and finishes what died unsettled, and — in a loop of its own, so a long sweep never delays a
+/// renewal — sweeps lapsed leases of any process. An error is logged and the next round tries
+/// again; it stops only when `stop` fires (after the shutdown drain).
+pub async fn keep(state: AppState, stop: tokio::sync::watch::Receiver<bool>) {
+    let sweeper = tokio::spawn(sweep_loop(state.clone(), stop.clone()));
+    renew_loop(state, stop).await;
+    let _ = sweeper.await;
+}
+
+async fn renew_loop(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     let every = state.config.lease_renewal();
     let leases = state.executor.leases().clone();
     loop {
@@ -131,6 +139,16 @@ pub async fn keep(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>)
             tracing::warn!(event = "leases.renew_failed", error.message = %e, "renewing run leases failed; retrying next round");
         }
         settle_dropped(&state).await;
+    }
+}
+
+async fn sweep_loop(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let every = state.config.lease_renewal();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => break,
+        }
         if let Err(e) = sweep(&state).await {
             tracing::warn!(event = "leases.sweep_failed", error.message = %e, "sweeping lapsed leases failed; retrying next round");
         }
@@ -146,10 +164,11 @@ pub async fn renew(state: &AppState) -> Result<u64, sqlx::Error> {
     let pool = &state.db.pool;
     let mut n = 0;
     if !run_ids.is_empty() {
-        n += retry_busy("leases.renew", || runs::renew(pool, leases.owner(), &run_ids, until)).await?;
+        n += retry_transient("leases.renew", || runs::renew(pool, leases.owner(), &run_ids, until)).await?;
     }
     if !resend_ids.is_empty() {
-        n += retry_busy("leases.renew", || deliveries::renew_resends(pool, leases.owner(), &resend_ids, until)).await?;
+        n += retry_transient("leases.renew", || deliveries::renew_resends(pool, leases.owner(), &resend_ids, until))
+            .await?;
     }
     Ok(n)
 }
@@ -185,15 +204,16 @@ async fn settle_dropped(state: &AppState) {
 /// deliveries settled), a queued one is released for adoption. True when something changed.
 pub async fn stop_owned_run(state: &AppState, id: &str, reason: &str, now: i64) -> Result<bool, sqlx::Error> {
     let owner = state.executor.leases().owner().to_string();
-    if retry_busy("runs.release", || runs::release(&state.db.pool, id, &owner)).await? {
+    if retry_transient("runs.release", || runs::release(&state.db.pool, id, &owner)).await? {
         return Ok(true);
     }
-    fail_run(state, id, RunStatus::Running, reason, now, None).await
+    fail_run(state, id, RunStatus::Running, reason, now, Hold::Owner(&owner)).await
 }
 
-/// Fails a queued or running run with `reason` in one transaction: its unfinished deliveries are
-/// settled (in flight → unknown, never started → failed), the run finished, its schedule's last
-/// status set. With `only_expired_at`, only if its lease lapsed before then. False when the run
+/// Fails a queued or running run with `reason` in one transaction: the run is locked first (so
+/// no delivery of it can start or be created meanwhile), its unfinished deliveries are settled
+/// (in flight → unknown, never started → failed), the run finished, its schedule's last status
+/// set — only while `hold` allows (its owner, or anyone once its lease lapsed). False when the run
 /// moved on meanwhile (finished, renewed, adopted).
 pub async fn fail_run(
     state: &AppState,
@@ -201,13 +221,17 @@ pub async fn fail_run(
     from: RunStatus,
     reason: &str,
     now: i64,
-    only_expired_at: Option<i64>,
+    hold: Hold<'_>,
 ) -> Result<bool, sqlx::Error> {
-    retry_busy("runs.fail", || async {
+    retry_transient("runs.fail", || async {
         let mut tx = state.db.pool.begin().await?;
+        if !runs::lock(&mut tx, id, from, hold).await? {
+            tx.rollback().await?;
+            return Ok(false);
+        }
         let settle_reason = if reason.contains("shutdown") { "the server shut down" } else { "the run stopped" };
         deliveries::settle_unfinished(&mut tx, id, settle_reason, now).await?;
-        if !runs::fail(&mut tx, id, from, reason, now, only_expired_at).await? {
+        if !runs::fail(&mut tx, id, from, reason, now, hold).await? {
             tx.rollback().await?;
             return Ok(false);
         }
@@ -220,7 +244,7 @@ pub async fn fail_run(
 
 /// A running run whose owner stopped renewing: failed ("abandoned").
 async fn abandon(state: &AppState, e: &runs::Expired, now: i64) -> Result<bool, sqlx::Error> {
-    let done = fail_run(state, &e.id, RunStatus::Running, ABANDONED, now, Some(now)).await?;
+    let done = fail_run(state, &e.id, RunStatus::Running, ABANDONED, now, Hold::LapsedBefore(now)).await?;
     if done {
         tracing::warn!(event = "run.abandoned", run.id = %e.id, tenant.id = %e.tenant_id, "a run's server stopped; finished as failed");
     }
@@ -230,7 +254,7 @@ async fn abandon(state: &AppState, e: &runs::Expired, now: i64) -> Result<bool, 
 /// A queued run nobody started within the adoption window: failed.
 async fn expire(state: &AppState, e: &runs::Expired, now: i64) -> Result<bool, sqlx::Error> {
     let why = "abandoned before it started: its server stopped and no server took it over within an hour";
-    let done = fail_run(state, &e.id, RunStatus::Queued, why, now, Some(now)).await?;
+    let done = fail_run(state, &e.id, RunStatus::Queued, why, now, Hold::LapsedBefore(now)).await?;
     if done {
         tracing::warn!(event = "run.expired", run.id = %e.id, tenant.id = %e.tenant_id, "a queued run was never started; failed");
     }
@@ -270,16 +294,25 @@ pub async fn sweep(state: &AppState) -> Result<Swept, sqlx::Error> {
         if leases.holds(&e.id) {
             continue;
         }
-        match e.status {
-            RunStatus::Running => out.abandoned += u64::from(abandon(state, &e, now).await?),
-            _ if now - e.queued_at >= ADOPT_WINDOW_MS => out.expired += u64::from(expire(state, &e, now).await?),
-            _ if state.executor.accepting() => out.adopted += u64::from(adopt(state, e, now).await?),
-            _ => {}
+        let id = e.id.clone();
+        let done = match e.status {
+            RunStatus::Running => abandon(state, &e, now).await.map(|d| out.abandoned += u64::from(d)),
+            _ if now - e.queued_at >= ADOPT_WINDOW_MS => {
+                expire(state, &e, now).await.map(|d| out.expired += u64::from(d))
+            }
+            _ if state.executor.accepting() => adopt(state, e, now).await.map(|d| out.adopted += u64::from(d)),
+            _ => Ok(()),
+        };
+        if let Err(err) = done {
+            // One run that cannot be handled never blocks the others.
+            tracing::warn!(event = "leases.sweep_row_failed", run.id = %id, error.message = %err, "could not handle a lapsed run; retried next round");
         }
     }
     for id in deliveries::expired_resends(&state.db.pool, now).await? {
         if !leases.holds(&id) {
-            deliveries::settle_resend(&state.db.pool, &id, now).await?;
+            if let Err(err) = deliveries::settle_resend(&state.db.pool, &id, now).await {
+                tracing::warn!(event = "leases.sweep_row_failed", resend.id = %id, error.message = %err, "could not settle a lapsed re-send");
+            }
         }
     }
     Ok(out)

@@ -9,7 +9,7 @@
 //! fails, panics or hangs never stops another. Paused, deleted or missing destinations are
 //! recorded as `skipped` with the reason.
 
-use crate::engine::db::retry_busy;
+use crate::engine::db::retry_transient;
 use crate::engine::delivery::{self, Artifact, AttemptRecord, DeliveryInput, Destination, SectionSummary, Settings};
 use crate::engine::store::{self, audit, deliveries};
 use crate::engine::{destinations, new_id, AppState};
@@ -32,6 +32,14 @@ pub enum Target {
         /// The adapter configuration (secrets opened).
         destination: Destination,
     },
+    /// Record it as failed without sending: it exists but cannot be used (e.g. its secrets can no
+    /// longer be opened after a key change). Counts as not delivered.
+    Broken {
+        /// Destination id.
+        id: String,
+        /// Why.
+        reason: String,
+    },
     /// Record it as skipped.
     Skip {
         /// Destination id.
@@ -48,7 +56,7 @@ pub enum Target {
 impl Target {
     fn id(&self) -> &str {
         match self {
-            Target::Send { id, .. } | Target::Skip { id, .. } => id,
+            Target::Send { id, .. } | Target::Skip { id, .. } | Target::Broken { id, .. } => id,
         }
     }
 }
@@ -67,7 +75,11 @@ pub async fn resolve(state: &AppState, tenant_id: &str, ids: &[String]) -> Resul
             Err(e) if e.status == 404 => {
                 out.push(skip("unknown".into(), "unknown".into(), "the destination no longer exists"))
             }
-            Err(e) => return Err(e),
+            // One unusable destination never keeps the report from the others.
+            Err(e) => out.push(Target::Broken {
+                id: id.clone(),
+                reason: format!("the destination could not be loaded: {}", e.message),
+            }),
             Ok(s) if s.deleted_at.is_some() => out.push(skip(s.view.kind, s.view.name, "the destination was deleted")),
             Ok(s) if !s.view.enabled => out.push(skip(s.view.kind, s.view.name, "the destination is paused")),
             Ok(s) => out.push(Target::Send {
@@ -92,7 +104,7 @@ pub async fn deliver_run(
     targets: Vec<Target>,
 ) -> Result<(), AppError> {
     let now = state.clock.now_ms();
-    let rows = retry_busy("ledger.create", || async {
+    let rows = retry_transient("ledger.create", || async {
         let mut tx = state.db.pool.begin().await?;
         if !store::runs::fence(&mut tx, run_id, owner, RunPhase::Delivering).await? {
             tx.rollback().await?;
@@ -100,8 +112,11 @@ pub async fn deliver_run(
         }
         for t in &targets {
             let (kind, name, status, error) = match t {
-                Target::Send { kind, name, .. } => (kind, name, DeliveryStatus::Pending, None),
-                Target::Skip { kind, name, reason, .. } => (kind, name, DeliveryStatus::Skipped, Some(reason.as_str())),
+                Target::Send { kind, name, .. } => (kind.as_str(), name.as_str(), DeliveryStatus::Pending, None),
+                Target::Skip { kind, name, reason, .. } => {
+                    (kind.as_str(), name.as_str(), DeliveryStatus::Skipped, Some(reason.as_str()))
+                }
+                Target::Broken { reason, .. } => ("unknown", "unknown", DeliveryStatus::Failed, Some(reason.as_str())),
             };
             let d = deliveries::NewDelivery {
                 tenant_id: &input.tenant_id,
@@ -170,7 +185,7 @@ async fn send_one(
     settings: &Settings,
 ) {
     let pool = &state.db.pool;
-    let started = retry_busy("ledger.sending", || {
+    let started = retry_transient("ledger.sending", || {
         deliveries::start_sending(pool, delivery_id, &input.run_id, owner, state.clock.now_ms())
     })
     .await;
@@ -192,7 +207,7 @@ async fn send_one(
         response_id: outcome.response_id.as_deref(),
         now: state.clock.now_ms(),
     };
-    match retry_busy("ledger.finish", || deliveries::finish(pool, delivery_id, &o)).await {
+    match retry_transient("ledger.finish", || deliveries::finish(pool, delivery_id, &o)).await {
         Ok(true) => {}
         Ok(false) => {
             tracing::warn!(event = "delivery.outcome_late", delivery.id = %delivery_id, status = %outcome.status, "the run was abandoned while sending; the delivery stays unknown")
@@ -229,7 +244,8 @@ async fn send_recorded(
                 error: a.error.as_deref(),
                 now: state.clock.now_ms(),
             };
-            if let Err(e) = retry_busy("ledger.attempt", || deliveries::record_attempt(&state.db.pool, &rec)).await {
+            if let Err(e) = retry_transient("ledger.attempt", || deliveries::record_attempt(&state.db.pool, &rec)).await
+            {
                 tracing::error!(event = "delivery.attempt_not_recorded", delivery.id = %delivery_id, error.message = %e, "could not record an attempt");
             }
         }
@@ -283,6 +299,7 @@ pub async fn resend(
         Err(e) => return Err(e),
     };
     let input = rebuild_input(state, &run, &d.id).await?;
+    let first = deliveries::last_attempt_number(pool, &d.id).await?;
     let (id, now) = (new_id(), state.clock.now_ms());
     let owner = state.executor.leases().owner().to_string();
     let new = deliveries::NewResend {
@@ -294,19 +311,29 @@ pub async fn resend(
         owner: &owner,
         lease_until: now + state.config.run_lease_secs * 1000,
     };
-    if !retry_busy("ledger.resend", || deliveries::insert_resend(pool, &new)).await? {
-        return Err(AppError::conflict("a re-send of this delivery is in progress"));
+    let detail = json!({"runId": run_id, "resendId": id, "destinationId": d.destination_id, "was": current.as_str()});
+    let created = retry_transient("ledger.resend", || async {
+        let mut tx = pool.begin().await?;
+        if !deliveries::insert_resend(&mut tx, &new).await? {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let entry = audit::Entry {
+            tenant_id,
+            actor,
+            action: "delivery.resend",
+            target_kind: "delivery",
+            target_id: &d.id,
+            detail: detail.clone(),
+        };
+        audit::record(&mut *tx, entry, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    })
+    .await?;
+    if !created {
+        return Err(AppError::conflict("this delivery is being re-sent or already reached its destination"));
     }
-    let entry = audit::Entry {
-        tenant_id,
-        actor,
-        action: "delivery.resend",
-        target_kind: "delivery",
-        target_id: &d.id,
-        detail: json!({"runId": run_id, "resendId": id, "destinationId": d.destination_id, "was": current.as_str()}),
-    };
-    audit::record(pool, entry, now).await?;
-    let first = deliveries::last_attempt_number(pool, &d.id).await?;
     let (st, resend_id, delivery_id) = (state.clone(), id.clone(), d.id.clone());
     state.executor.submit_resend(&id, async move {
         let settings = destinations::settings(&st);
@@ -317,8 +344,10 @@ pub async fn resend(
             response_id: out.response_id.as_deref(),
             now: st.clock.now_ms(),
         };
-        if let Err(e) = retry_busy("ledger.resend_finish", || deliveries::finish_resend(&st.db.pool, &resend_id, &o)).await {
-            tracing::error!(event = "delivery.record_failed", resend.id = %resend_id, error.message = %e, "could not record a re-send's outcome");
+        match retry_transient("ledger.resend_finish", || deliveries::finish_resend(&st.db.pool, &resend_id, &o)).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(event = "delivery.outcome_late", resend.id = %resend_id, status = %out.status, "the re-send was settled as unknown meanwhile; it stays so"),
+            Err(e) => tracing::error!(event = "delivery.record_failed", resend.id = %resend_id, error.message = %e, "could not record a re-send's outcome"),
         }
     });
     Ok(id)

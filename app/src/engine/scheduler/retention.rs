@@ -4,7 +4,7 @@
 //! write. Run records, sizes and checksums stay. Every tick (built-in or external) starts it when
 //! due, so installs without the built-in ticker prune too.
 
-use crate::engine::db::retry_busy;
+use crate::engine::db::retry_transient;
 use crate::engine::store::artifacts;
 use crate::engine::AppState;
 use std::sync::atomic::Ordering;
@@ -42,8 +42,8 @@ pub async fn prune(state: &AppState, days: i64) -> Result<u64, sqlx::Error> {
     let before = now - days * 86_400_000;
     let mut total = 0;
     loop {
-        let n =
-            retry_busy("retention.prune", || artifacts::prune_batch(&state.db.pool, before, now, PRUNE_BATCH)).await?;
+        let n = retry_transient("retention.prune", || artifacts::prune_batch(&state.db.pool, before, now, PRUNE_BATCH))
+            .await?;
         total += n;
         if n < PRUNE_BATCH as u64 {
             return Ok(total);

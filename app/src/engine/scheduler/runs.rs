@@ -8,11 +8,12 @@
 
 use super::executor::{Done, RunRef};
 use super::ledger;
-use crate::engine::db::retry_busy;
+use crate::engine::db::retry_transient;
 use crate::engine::delivery::{Artifact, DeliveryInput, SectionSummary};
 use crate::engine::render::{self, ReportFormat};
 use crate::engine::report::{self, Options};
 use crate::engine::sources::Request;
+use crate::engine::store::runs::Hold;
 use crate::engine::store::{self, audit, deliveries, schedules};
 use crate::engine::{new_id, templates, AppState};
 use crate::model::reports::TemplateView;
@@ -55,7 +56,7 @@ pub async fn execute(state: &AppState, run: &RunRef) -> Done {
     let owner = state.executor.leases().owner().to_string();
     let now = state.clock.now_ms();
     let until = now + state.config.run_lease_secs * 1000;
-    match retry_busy("runs.start", || store::runs::start(&state.db.pool, &run.id, &owner, now, until)).await {
+    match retry_transient("runs.start", || store::runs::start(&state.db.pool, &run.id, &owner, now, until)).await {
         Ok(true) => {}
         Ok(false) => {
             tracing::warn!(event = "run.lost", run.id = %run.id, "the run is no longer queued for this server (abandoned or adopted); not started");
@@ -89,8 +90,13 @@ async fn finish(state: &AppState, run: &RunRef, owner: &str, result: Result<Prod
     if let Err(e) = &result {
         tracing::error!(event = "run.failed", run.id = %run.id, tenant.id = %run.tenant_id, error.message = %e.message, "run pipeline failed");
     }
-    let outcome = retry_busy("runs.finish", || async {
+    let record = || async {
         let mut tx = state.db.pool.begin().await?;
+        // The run row first: nothing may start or settle one of its deliveries from here on.
+        if !store::runs::lock(&mut tx, &run.id, RunStatus::Running, Hold::Owner(owner)).await? {
+            tx.rollback().await?;
+            return Ok(None);
+        }
         deliveries::settle_unfinished(&mut tx, &run.id, "the run ended", now).await?;
         let statuses: Vec<_> = deliveries::of_run(&mut tx, &run.id).await?.iter().map(|d| d.status).collect();
         let (status, error) = match &result {
@@ -113,8 +119,16 @@ async fn finish(state: &AppState, run: &RunRef, owner: &str, result: Result<Prod
         schedules::set_last_status(&mut tx, &run.id, status.as_str(), now).await?;
         tx.commit().await?;
         Ok(Some(status))
-    })
-    .await;
+    };
+    // A run's outcome is worth more than one round of retries: three rounds (about 20 s) before
+    // it is left to lapse and be finished as abandoned.
+    let mut outcome = retry_transient("runs.finish", record).await;
+    for _ in 0..2 {
+        match &outcome {
+            Err(e) if crate::engine::db::is_transient(e) => outcome = retry_transient("runs.finish", record).await,
+            _ => break,
+        }
+    }
     match outcome {
         Ok(Some(status)) => {
             tracing::info!(event = "run.finished", run.id = %run.id, tenant.id = %run.tenant_id, status = %status, "run finished");
@@ -218,7 +232,7 @@ async fn store_artifacts(
             (f, artifact_filename(&t.name, &report.generated_at, f.extension()), sha, bytes)
         })
         .collect();
-    let stored = retry_busy("runs.artifacts", || async {
+    let stored = retry_transient("runs.artifacts", || async {
         let mut tx = state.db.pool.begin().await?;
         if !store::runs::fence(&mut tx, &run.id, owner, RunPhase::Delivering).await? {
             tx.rollback().await?;
@@ -335,7 +349,7 @@ pub async fn run_now(
         owner: &owner,
         lease_until: now + state.config.run_lease_secs * 1000,
     };
-    let inserted = retry_busy("runs.run_now", || async {
+    let inserted = retry_transient("runs.run_now", || async {
         let mut tx = state.db.pool.begin().await?;
         if !store::runs::insert_queued(&mut tx, &new).await? {
             tx.rollback().await?;

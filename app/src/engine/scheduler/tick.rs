@@ -11,7 +11,7 @@ use super::cron::{parse_zone, CronSpec};
 use super::executor::{Done, RunRef};
 use super::leases;
 use super::runs::inputs;
-use crate::engine::db::retry_busy;
+use crate::engine::db::retry_transient;
 use crate::engine::store::{self, schedules};
 use crate::engine::{new_id, templates, AppState};
 use crate::model::runs::{RunStatus, Trigger};
@@ -82,7 +82,7 @@ pub async fn tick(state: &AppState) -> Result<Tick, AppError> {
         tracing::warn!(event = "scheduler.sweep_failed", error.message = %e, "sweeping lapsed leases failed");
     }
     super::retention::start_if_due(state);
-    let due = retry_busy("scheduler.due", || schedules::due(&state.db.pool, now)).await?;
+    let due = retry_transient("scheduler.due", || schedules::due(&state.db.pool, now)).await?;
     let mut t =
         Tick { counts: TickCounts { due: due.len() as u64, ..TickCounts::default() }, runs: Vec::new(), started };
     let now_dt = chrono::DateTime::from_timestamp_millis(now).unwrap_or_default();
@@ -94,8 +94,15 @@ pub async fn tick(state: &AppState) -> Result<Tick, AppError> {
         let next = match next_slot(&d, now_dt) {
             Ok(next) => next,
             Err(reason) => {
-                schedules::park(&state.db.pool, &d.id, &reason).await?;
-                tracing::warn!(event = "scheduler.parked", schedule.id = %d.id, tenant.id = %d.tenant_id, reason = %reason, "schedule parked");
+                match schedules::park(&state.db.pool, &d.id, d.next_run_at, &reason).await {
+                    Ok(true) => {
+                        tracing::warn!(event = "scheduler.parked", schedule.id = %d.id, tenant.id = %d.tenant_id, reason = %reason, "schedule parked")
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::warn!(event = "scheduler.park_failed", schedule.id = %d.id, error.message = %e, "could not park a schedule")
+                    }
+                }
                 t.counts.skipped += 1;
                 continue;
             }
@@ -160,7 +167,7 @@ async fn claim(state: &AppState, d: &schedules::Due, next: i64) -> Result<Claim,
         owner: &owner,
         lease_until: now + state.config.run_lease_secs * 1000,
     };
-    let outcome = retry_busy("scheduler.claim", || async {
+    let outcome = retry_transient("scheduler.claim", || async {
         let mut tx = state.db.pool.begin().await?;
         if !schedules::claim(&mut tx, &d.id, d.next_run_at, next).await? {
             tx.rollback().await?;

@@ -91,6 +91,7 @@ pub async fn supervise<F, Fut>(
         match tokio::spawn(tick(state.clone())).await {
             Ok(Ok(c)) => {
                 state.ticker.ticked(state.clock.now_ms());
+                state.last_tick.store(state.clock.now_ms(), Ordering::Relaxed);
                 if c.due > 0 {
                     tracing::info!(
                         event = "scheduler.tick",

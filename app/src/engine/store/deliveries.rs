@@ -6,7 +6,7 @@
 
 use crate::engine::db::{get_i64, get_opt_i64, get_opt_str, get_str};
 use crate::engine::new_id;
-use crate::model::runs::{DeliveryStatus, RunStatus};
+use crate::model::runs::DeliveryStatus;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool};
 
@@ -103,23 +103,24 @@ pub async fn of_run(conn: &mut AnyConnection, run_id: &str) -> Result<Vec<Delive
         .collect())
 }
 
-/// pending → sending, only while the run is running and owned by `owner`. False means: do not
-/// send (someone else has it, or the run was abandoned).
+/// pending → sending, only while the run is running and owned by `owner`: the run row is locked
+/// first (the same fence as every write of its pipeline), so a sweep that fails the run cannot
+/// interleave. False means: do not send (someone else has it, or the run was abandoned).
 pub async fn start_sending(pool: &AnyPool, id: &str, run_id: &str, owner: &str, now: i64) -> Result<bool, sqlx::Error> {
     DeliveryStatus::Pending.to(DeliveryStatus::Sending).expect("allowed");
-    let done = sqlx::query(
-        "UPDATE deliveries SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4 \
-         AND EXISTS (SELECT 1 FROM report_runs r WHERE r.id = $5 AND r.owner = $6 AND r.status = $7)",
-    )
-    .bind(DeliveryStatus::Sending.as_str())
-    .bind(now)
-    .bind(id)
-    .bind(DeliveryStatus::Pending.as_str())
-    .bind(run_id)
-    .bind(owner)
-    .bind(RunStatus::Running.as_str())
-    .execute(pool)
-    .await?;
+    let mut tx = pool.begin().await?;
+    if !super::runs::fence(&mut tx, run_id, owner, crate::model::runs::RunPhase::Delivering).await? {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    let done = sqlx::query("UPDATE deliveries SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
+        .bind(DeliveryStatus::Sending.as_str())
+        .bind(now)
+        .bind(id)
+        .bind(DeliveryStatus::Pending.as_str())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -392,11 +393,14 @@ pub struct NewResend<'a> {
     pub lease_until: i64,
 }
 
-/// Creates a re-send in state `sending`; false when another re-send of the delivery is in flight.
-pub async fn insert_resend(pool: &AnyPool, r: &NewResend<'_>) -> Result<bool, sqlx::Error> {
+/// Creates a re-send in state `sending`; false when another re-send of the delivery is in flight
+/// or one already reached the destination (checked in the same statement, so two requests can
+/// never both send).
+pub async fn insert_resend(conn: &mut AnyConnection, r: &NewResend<'_>) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "INSERT INTO delivery_resends (id, tenant_id, delivery_id, requested_by, requested_at, status, attempts, owner, lease_until) \
-         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8) ON CONFLICT DO NOTHING",
+         SELECT $1, $2, $3, $4, $5, $6, 0, $7, $8 WHERE NOT EXISTS \
+         (SELECT 1 FROM delivery_resends WHERE delivery_id = $3 AND status IN ($9, $10, $11, $12)) ON CONFLICT DO NOTHING",
     )
     .bind(r.id)
     .bind(r.tenant_id)
@@ -406,7 +410,11 @@ pub async fn insert_resend(pool: &AnyPool, r: &NewResend<'_>) -> Result<bool, sq
     .bind(DeliveryStatus::Sending.as_str())
     .bind(r.owner)
     .bind(r.lease_until)
-    .execute(pool)
+    .bind(DeliveryStatus::Pending.as_str())
+    .bind(DeliveryStatus::Sending.as_str())
+    .bind(DeliveryStatus::Delivered.as_str())
+    .bind(DeliveryStatus::Accepted.as_str())
+    .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -196,31 +196,68 @@ pub async fn finish(conn: &mut AnyConnection, id: &str, owner: &str, f: &Finish<
     Ok(done.rows_affected() == 1)
 }
 
-/// Fails a run in state `from` with a reason, whoever owns it, when `only_expired_at` is None or
-/// its lease lapsed before that instant; false when it moved on meanwhile.
+/// Whose hold on a run a write requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold<'a> {
+    /// The owning process (its own writes).
+    Owner(&'a str),
+    /// Anyone, once the run's lease lapsed before this instant (a sweep of a dead owner's run).
+    LapsedBefore(i64),
+}
+
+impl Hold<'_> {
+    fn binds(self) -> (&'static str, String, i64) {
+        let cond = "((owner = $h1 AND $h1 <> '') OR ($h1 = '' AND (lease_until IS NULL OR lease_until < $h2)))";
+        match self {
+            Hold::Owner(o) => (cond, o.to_string(), 0),
+            Hold::LapsedBefore(t) => (cond, String::new(), t),
+        }
+    }
+}
+
+/// Locks a run in state `from` that `hold` allows to change (a no-op update: the row lock on
+/// PostgreSQL, the write lock on SQLite), so that what follows in the transaction — settling its
+/// deliveries, then finishing it — cannot interleave with another writer. False when the run is
+/// no longer in that state or held that way.
+pub async fn lock(conn: &mut AnyConnection, id: &str, from: RunStatus, hold: Hold<'_>) -> Result<bool, sqlx::Error> {
+    let (cond, h1, h2) = hold.binds();
+    let sql = format!(
+        "UPDATE report_runs SET lease_until = lease_until WHERE id = $1 AND status = $2 AND {}",
+        cond.replace("$h1", "$3").replace("$h2", "$4")
+    );
+    let done =
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(from.as_str()).bind(h1).bind(h2).execute(conn).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Fails a run in state `from` with a reason, when `hold` allows; false when it moved on.
 pub async fn fail(
     conn: &mut AnyConnection,
     id: &str,
     from: RunStatus,
     error: &str,
     now: i64,
-    only_expired_at: Option<i64>,
+    hold: Hold<'_>,
 ) -> Result<bool, sqlx::Error> {
     from.to(RunStatus::Failed).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-    let done = sqlx::query(
+    let (cond, h1, h2) = hold.binds();
+    let sql = format!(
         "UPDATE report_runs SET status = $1, phase = $2, error = $3, finished_at = $4, \
          duration_ms = $4 - COALESCE(started_at, queued_at), lease_until = NULL \
-         WHERE id = $5 AND status = $6 AND (lease_until IS NULL OR lease_until < $7)",
-    )
-    .bind(RunStatus::Failed.as_str())
-    .bind(RunPhase::Finished.as_str())
-    .bind(error)
-    .bind(now)
-    .bind(id)
-    .bind(from.as_str())
-    .bind(only_expired_at.unwrap_or(i64::MAX))
-    .execute(conn)
-    .await?;
+         WHERE id = $5 AND status = $6 AND {}",
+        cond.replace("$h1", "$7").replace("$h2", "$8")
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(RunStatus::Failed.as_str())
+        .bind(RunPhase::Finished.as_str())
+        .bind(error)
+        .bind(now)
+        .bind(id)
+        .bind(from.as_str())
+        .bind(h1)
+        .bind(h2)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -253,14 +253,18 @@ pub async fn claim(conn: &mut AnyConnection, id: &str, seen: i64, next: i64) -> 
     Ok(done.rows_affected() == 1)
 }
 
-/// Parks a schedule that can never fire again, with the reason.
-pub async fn park(pool: &AnyPool, id: &str, reason: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE report_schedules SET next_run_at = NULL, parked_reason = $1 WHERE id = $2")
-        .bind(reason)
-        .bind(id)
-        .execute(pool)
-        .await?;
-    Ok(())
+/// Parks a schedule that can never fire again, with the reason — only if its slot is still the
+/// one read (`seen`), so a park never overwrites a concurrent claim or edit.
+pub async fn park(pool: &AnyPool, id: &str, seen: i64, reason: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE report_schedules SET next_run_at = NULL, parked_reason = $1 WHERE id = $2 AND next_run_at = $3",
+    )
+    .bind(reason)
+    .bind(id)
+    .bind(seen)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Records why a claim failed (best effort; the slot stays due and the next tick tries again).
