@@ -75,7 +75,7 @@ test("a failed delivery is re-sent from the run page once the receiver recovers"
     await expect(delivery.getByRole("listitem")).toHaveCount(2);
     await expect(delivery.getByRole("listitem").nth(1)).toContainText("delivered");
     await expect(delivery.getByRole("listitem").nth(1)).toContainText("re-send");
-    await expect(delivery).toContainText("Recorded by the run as failed; re-sent 1 time(s).");
+    await expect(delivery).toContainText("Recorded by the run as failed; re-sent by admin@acme.example at");
     await expect(delivery.getByRole("button", { name: "Re-send" })).toHaveCount(0);
     await expect(page.getByText("failed · started", { exact: false })).toBeVisible();
     expect(receiver.ids.length).toBe(2);

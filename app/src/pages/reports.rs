@@ -604,8 +604,14 @@ fn DeliveryItem(run_id: String, delivery: DeliveryView, edit: Memo<bool>, versio
                     </button>
                 })}
             </div>
-            {(!d.resends.is_empty()).then(|| view! {
-                <p class="muted">{format!("Recorded by the run as {}; re-sent {} time(s).", d.run_status, d.resends.len())}</p>
+            {d.resends.last().map(|last| view! {
+                <p class="muted">{format!(
+                    "Recorded by the run as {}; re-sent by {} at {}{}.",
+                    d.run_status,
+                    last.requested_by,
+                    last.requested_at,
+                    if d.resends.len() > 1 { format!(" ({} re-sends in all)", d.resends.len()) } else { String::new() },
+                )}</p>
             })}
             <ol class="attempts" data-testid="attempts">
                 {d.history.iter().map(|a| view! {
@@ -614,7 +620,8 @@ fn DeliveryItem(run_id: String, delivery: DeliveryView, edit: Memo<bool>, versio
                         a.number,
                         a.at,
                         a.result,
-                        a.http_status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(),
+                        // The status in brackets only when the error does not already say it.
+                        a.http_status.filter(|_| !a.error.as_deref().is_some_and(|e| e.starts_with("HTTP "))).map(|s| format!(" (HTTP {s})")).unwrap_or_default(),
                         a.error.clone().map(|e| format!(": {e}")).unwrap_or_default(),
                         if a.resend { " · re-send" } else { "" },
                     )}</li>
