@@ -21,9 +21,15 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// The binary under test: this build's `narrate`, or `NARRATE_TEST_BIN` (to run the same process
+/// tests against another build, e.g. the previous version, and watch them fail).
+pub fn binary() -> String {
+    std::env::var("NARRATE_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_narrate").to_string())
+}
+
 /// `narrate` with the settings every process test shares, plus `extra`.
 pub fn narrate(db: &str, port: u16, extra: &[(&str, &str)]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_narrate"));
+    let mut c = Command::new(binary());
     c.env("DATABASE_URL", db)
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("NARRATE_SCHEDULER", "external")
