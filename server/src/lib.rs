@@ -118,7 +118,7 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     let (signalled_tx, mut http_stop) = tokio::sync::watch::channel(false);
     let app = router(state.clone());
     let http = tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service())
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = http_stop.wait_for(|s| *s).await;
             })

@@ -3,7 +3,8 @@
 //! the other subcommands administer tenants, users, API keys and demo data.
 
 use anyhow::{bail, Context as _};
-use app::engine::{auth, demo, store, AppState, Clock, Config};
+use app::engine::{auth, demo, store, team, AppState, Clock, Config};
+use app::model::team::{ApiKeyInput, UserInput};
 use app::model::Role;
 use clap::{Parser, Subcommand};
 use std::io::Read as _;
@@ -86,6 +87,31 @@ enum UserAction {
         email: String,
         #[arg(long)]
         role: Role,
+        /// Display name (default: the part of the email before the @).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List users (of one tenant, or all).
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Disable a user: they cannot sign in and their sessions end now.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Re-enable a disabled user.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Change a user's role.
+    SetRole {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: Role,
     },
 }
 
@@ -99,6 +125,16 @@ enum ApikeyAction {
         role: Role,
         #[arg(long)]
         name: String,
+    },
+    /// List live API keys (of one tenant, or all).
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Revoke an API key by id; it stops working on its next request.
+    Revoke {
+        #[arg(long)]
+        id: String,
     },
 }
 
@@ -127,40 +163,101 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("created tenant {} ({})", t.slug, t.id);
             Ok(())
         }
-        Command::User { action: UserAction::Add { tenant, email, role } } => {
+        Command::User { action: UserAction::Add { tenant, email, role, name } } => {
             let state = admin_state(config).await?;
             let t = find_tenant(&state, &tenant).await?;
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password).context("reading the password from stdin")?;
             let password = password.trim_end_matches(['\r', '\n']);
-            if password.chars().count() < 8 {
-                bail!("the password (from stdin) must have at least 8 characters");
-            }
-            if !email.contains('@') {
-                bail!("--email: '{email}' is not an email address");
-            }
-            let hash = auth::hash_password(password)?;
-            let u = store::users::create(&state.db, &t.id, &email, &hash, role, state.clock.now_ms())
-                .await
-                .with_context(|| format!("creating user {email} (is the email taken?)"))?;
+            let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_string());
+            let input = UserInput {
+                email: Some(email.clone()),
+                name: Some(name),
+                role: Some(role),
+                password: Some(password.to_string()),
+                disabled: None,
+            };
+            let u = team::create_user(&state, &operator(&t), input).await.map_err(explain)?;
             eprintln!("created {role} {} in {}", u.email, t.slug);
+            Ok(())
+        }
+        Command::User { action: UserAction::List { tenant } } => {
+            let state = admin_state(config).await?;
+            let tenants = tenant_names(&state).await?;
+            let only = match tenant {
+                Some(slug) => Some(find_tenant(&state, &slug).await?.id),
+                None => None,
+            };
+            println!("{:<12} {:<32} {:<24} {:<7} {:<9} last sign-in", "tenant", "email", "name", "role", "status");
+            for u in store::users::list_all(&state.db.pool)
+                .await?
+                .iter()
+                .filter(|u| only.as_ref().is_none_or(|t| *t == u.tenant_id))
+            {
+                let v = team::user_view(u);
+                let status = if u.disabled_at.is_some() { "disabled" } else { "active" };
+                let slug = tenants.get(&u.tenant_id).map(String::as_str).unwrap_or("?");
+                println!(
+                    "{slug:<12} {:<32} {:<24} {:<7} {status:<9} {}",
+                    v.email,
+                    v.name,
+                    v.role,
+                    v.last_sign_in_at.unwrap_or_else(|| "never".into())
+                );
+            }
+            Ok(())
+        }
+        Command::User { action } => {
+            let state = admin_state(config).await?;
+            let (email, input) = match action {
+                UserAction::Disable { email } => (email, UserInput { disabled: Some(true), ..Default::default() }),
+                UserAction::Enable { email } => (email, UserInput { disabled: Some(false), ..Default::default() }),
+                UserAction::SetRole { email, role } => (email, UserInput { role: Some(role), ..Default::default() }),
+                UserAction::Add { .. } | UserAction::List { .. } => unreachable!("handled above"),
+            };
+            let u =
+                store::users::find_by_email(&state.db, &email).await?.with_context(|| format!("no user {email}"))?;
+            let t = tenant_by_id(&state, &u.tenant_id).await?;
+            let v = team::update_user(&state, &operator(&t), &u.id, input).await.map_err(explain)?;
+            eprintln!("{}: {} · {:?}", v.email, v.role, v.status);
             Ok(())
         }
         Command::Apikey { action: ApikeyAction::Create { tenant, role, name } } => {
             let state = admin_state(config).await?;
             let t = find_tenant(&state, &tenant).await?;
-            let key = auth::new_api_key();
-            store::api_keys::insert(
-                &state.db,
-                &t.id,
-                &name,
-                role,
-                &auth::token_hash(&key),
-                &key[..8],
-                state.clock.now_ms(),
-            )
-            .await?;
-            println!("{key}");
+            let input = ApiKeyInput { name: Some(name), role: Some(role), expires_at: None };
+            let k = team::create_key(&state, &operator(&t), input).await.map_err(explain)?;
+            println!("{}", k.key);
+            Ok(())
+        }
+        Command::Apikey { action: ApikeyAction::List { tenant } } => {
+            let state = admin_state(config).await?;
+            let tenants = tenant_names(&state).await?;
+            let only = match tenant {
+                Some(slug) => Some(find_tenant(&state, &slug).await?.id),
+                None => None,
+            };
+            println!(
+                "{:<38} {:<12} {:<20} {:<7} {:<10} {:<22} last used",
+                "id", "tenant", "name", "role", "prefix", "created by"
+            );
+            for k in store::api_keys::list(&state.db.pool, only.as_deref()).await? {
+                let slug = tenants.get(&k.tenant_id).map(String::as_str).unwrap_or("?");
+                let used =
+                    k.last_used_at.map(app::engine::sources::common::iso_instant).unwrap_or_else(|| "never".into());
+                println!(
+                    "{:<38} {slug:<12} {:<20} {:<7} {:<10} {:<22} {used}",
+                    k.id, k.name, k.role, k.prefix, k.created_by
+                );
+            }
+            Ok(())
+        }
+        Command::Apikey { action: ApikeyAction::Revoke { id } } => {
+            let state = admin_state(config).await?;
+            if !store::api_keys::revoke(&state.db.pool, None, &id, state.clock.now_ms()).await? {
+                bail!("no live API key with id {id}");
+            }
+            eprintln!("revoked {id}");
             Ok(())
         }
         Command::Import { what: ImportWhat::Interactions { file, tenant } } => {
@@ -216,6 +313,38 @@ async fn main() -> anyhow::Result<()> {
 async fn admin_state(mut config: Config) -> anyhow::Result<AppState> {
     config.demo = false;
     server::build_state(config, Clock::System).await
+}
+
+/// The operator at the command line, acting as an admin of tenant `t` (rules and audit apply).
+fn operator(t: &store::tenants::Tenant) -> auth::Principal {
+    auth::Principal {
+        tenant_id: t.id.clone(),
+        tenant_slug: t.slug.clone(),
+        tenant_name: t.name.clone(),
+        user_id: None,
+        actor: "cli".into(),
+        role: Role::Admin,
+        via: auth::AuthVia::ApiKey,
+        session_hash: None,
+    }
+}
+
+/// An engine error as the operator reads it, with every field's message.
+fn explain(e: app::model::AppError) -> anyhow::Error {
+    let details: Vec<String> = e.details.iter().map(|d| format!("{}: {}", d.field, d.message)).collect();
+    if details.is_empty() {
+        anyhow::anyhow!("{}", e.message)
+    } else {
+        anyhow::anyhow!("{}\n  {}", e.message, details.join("\n  "))
+    }
+}
+
+async fn tenant_names(state: &AppState) -> anyhow::Result<std::collections::HashMap<String, String>> {
+    Ok(store::tenants::list(&state.db).await?.into_iter().map(|t| (t.id, t.slug)).collect())
+}
+
+async fn tenant_by_id(state: &AppState, id: &str) -> anyhow::Result<store::tenants::Tenant> {
+    store::tenants::list(&state.db).await?.into_iter().find(|t| t.id == id).context("the user's tenant is gone")
 }
 
 async fn find_tenant(state: &AppState, slug: &str) -> anyhow::Result<store::tenants::Tenant> {

@@ -27,9 +27,37 @@ fn is_public(path: &str) -> bool {
         || path.starts_with("/assets/")
 }
 
+/// Who the client is: the TCP peer, or — when the peer is a trusted proxy
+/// (`NARRATE_TRUSTED_PROXIES`) — the rightmost address of `X-Forwarded-For` that is not itself a
+/// trusted proxy (the left part of the header is whatever the client claimed, so it is not
+/// believed).
+pub fn client(state: &AppState, req: &Request) -> auth::Client {
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let trusted = |ip: std::net::IpAddr| state.config.trusted_proxies.iter().any(|p| p.contains(ip));
+    let addr = match peer {
+        Some(p) if trusted(p) => {
+            let forwarded: Vec<std::net::IpAddr> = req
+                .headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|a| a.trim().parse().ok())
+                .collect();
+            forwarded.iter().rev().find(|a| !trusted(**a)).copied().or(forwarded.first().copied()).or(Some(p))
+        }
+        other => other,
+    };
+    let user_agent =
+        req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|u| u.chars().take(200).collect());
+    auth::Client { addr, user_agent }
+}
+
 /// Resolves the principal, enforces CSRF, redirects signed-out page views to `/login`.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
+    let who = client(&state, &req);
+    req.extensions_mut().insert(who);
     let principal = match resolve(&state, req.headers()).await {
         Ok(p) => p,
         Err(e) => return e.into_response(),

@@ -10,7 +10,10 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     use crate::engine::auth;
     use http::header::{HeaderValue, SET_COOKIE};
     let state = super::ctx::state()?;
-    let session = auth::login(&state, &email, &password).await?;
+    let client = use_context::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<auth::Client>().cloned())
+        .unwrap_or_default();
+    let session = auth::login(&state, &email, &password, &client).await?;
     let cookie = auth::session_cookie(&session.token, session.max_age_secs, state.config.secure_cookies);
     let opts = expect_context::<leptos_axum::ResponseOptions>();
     opts.append_header(
@@ -21,13 +24,21 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     Ok(())
 }
 
-/// Only same-site relative paths are accepted as a place to return to (no open redirect).
+/// Only a path of this site is accepted as a place to return to (no open redirect): it starts
+/// with exactly one `/`, and holds no backslash and no control character anywhere — browsers drop
+/// tabs and newlines from a `Location`, so `/\t/evil.example` would read as `//evil.example`.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.starts_with("/login") => {
-            n.to_string()
-        }
-        _ => "/dashboards/executive".to_string(),
+    const HOME: &str = "/dashboards/executive";
+    let Some(n) = next else { return HOME.into() };
+    let local = n.len() <= 2048
+        && n.starts_with('/')
+        && !n.starts_with("//")
+        && !n.starts_with("/login")
+        && !n.chars().any(|c| c.is_control() || c == '\\' || c.is_whitespace());
+    if local {
+        n.to_string()
+    } else {
+        HOME.into()
     }
 }
 
@@ -66,7 +77,19 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(safe_next(Some("/settings/reports")), "/settings/reports");
-        for evil in ["https://evil.example", "//evil.example", "/\\evil.example", "/login?next=/x"] {
+        for evil in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "/login?next=/x",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/.\\evil.example",
+            "/%09/../\\evil",
+            "/ /evil.example",
+            "\t//evil.example",
+        ] {
             assert_eq!(safe_next(Some(evil)), "/dashboards/executive", "{evil}");
         }
         assert_eq!(safe_next(None), "/dashboards/executive");

@@ -44,6 +44,8 @@ pub struct Principal {
     pub role: Role,
     /// Session or API key.
     pub via: AuthVia,
+    /// For sessions, the SHA-256 of the cookie token (to mark "this session"; never answered).
+    pub session_hash: Option<String>,
 }
 
 impl Principal {
@@ -99,47 +101,146 @@ pub fn new_api_key() -> String {
     format!("{API_KEY_PREFIX}{}", new_token())
 }
 
-/// Counts failed sign-ins per email and per client so guessing is throttled.
-#[derive(Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, (u32, i64)>>,
+/// Who is signing in, as the network and browser tell: the client's address (the TCP peer, or
+/// behind a trusted proxy the address it forwarded) and its User-Agent.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    /// The client's address, when known.
+    pub addr: Option<std::net::IpAddr>,
+    /// The browser, shortened.
+    pub user_agent: Option<String>,
 }
 
-/// Failed attempts allowed within [`LIMIT_WINDOW_MS`] before sign-in is refused with 429.
+/// Sign-in throttling, per (account, address) and per address, counted before the password is
+/// checked (so a burst of parallel guesses counts in full) and undone on success. Past the free
+/// attempts a key waits an exponentially growing delay (30 s doubling, at most 15 min) instead of
+/// a hard lock: nobody can lock a known admin out from their own address, and a guesser gets a
+/// handful of tries an hour. Memory is bounded: keys are 16-byte hashes, entries expire after 15
+/// quiet minutes, and the table holds at most [`MAX_ENTRIES`]. Password verifications (argon2id,
+/// ~20 MiB and tens of ms each) run a few at a time under a semaphore.
+pub struct LoginLimiter {
+    entries: Mutex<HashMap<[u8; 16], Entry>>,
+    verifications: tokio::sync::Semaphore,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    failures: u32,
+    last: i64,
+    blocked_until: i64,
+}
+
+/// Failed attempts for one account from one address before delays start.
 pub const MAX_FAILURES: u32 = 5;
-/// The window over which failures are counted.
+/// Failed attempts from one address (any accounts) before delays start.
+pub const MAX_ADDRESS_FAILURES: u32 = 20;
+/// Quiet time after which a key's failures are forgotten.
 pub const LIMIT_WINDOW_MS: i64 = 15 * 60 * 1000;
+/// The first delay; each further failure doubles it.
+pub const FIRST_DELAY_MS: i64 = 30_000;
+/// The longest delay.
+pub const MAX_DELAY_MS: i64 = LIMIT_WINDOW_MS;
+/// The most keys remembered at once.
+pub const MAX_ENTRIES: usize = 50_000;
+
+impl Default for LoginLimiter {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        LoginLimiter { entries: Mutex::default(), verifications: tokio::sync::Semaphore::new(cores.max(2)) }
+    }
+}
+
+/// The keys an attempt counts against: (account, address) and address.
+fn limit_keys(email: &str, addr: Option<std::net::IpAddr>) -> Vec<([u8; 16], u32)> {
+    let h = |s: String| -> [u8; 16] { Sha256::digest(s.as_bytes())[..16].try_into().expect("16 bytes") };
+    let addr = addr.map(|a| a.to_string()).unwrap_or_default();
+    let mut keys = vec![(h(format!("account\0{email}\0{addr}")), MAX_FAILURES)];
+    if !addr.is_empty() {
+        keys.push((h(format!("address\0{addr}")), MAX_ADDRESS_FAILURES));
+    }
+    keys
+}
 
 impl LoginLimiter {
-    /// Err(429) when `key` failed too often recently.
-    pub fn check(&self, key: &str, now: i64) -> Result<(), AppError> {
-        let map = self.failures.lock().expect("limiter lock");
-        match map.get(key) {
-            Some((n, since)) if *n >= MAX_FAILURES && now - since < LIMIT_WINDOW_MS => {
-                let wait_min = ((LIMIT_WINDOW_MS - (now - since)) / 60_000).max(1);
-                Err(AppError::new(
-                    ErrorCode::RateLimited,
-                    format!("too many failed sign-in attempts; try again in {wait_min} minute(s)"),
-                ))
+    /// Counts an attempt for `email` from `addr` before its password is checked: Err(429) when a
+    /// key is waiting out a delay.
+    pub fn attempt(&self, email: &str, addr: Option<std::net::IpAddr>, now: i64) -> Result<(), AppError> {
+        let keys = limit_keys(email, addr);
+        let mut map = self.entries.lock().expect("limiter lock");
+        if map.len() >= MAX_ENTRIES {
+            map.retain(|_, e| now - e.last < LIMIT_WINDOW_MS || e.blocked_until > now);
+            if map.len() >= MAX_ENTRIES {
+                // Still full of live entries: forget the oldest tenth rather than grow.
+                let mut by_age: Vec<([u8; 16], i64)> = map.iter().map(|(k, e)| (*k, e.last)).collect();
+                by_age.sort_by_key(|(_, t)| *t);
+                for (k, _) in by_age.into_iter().take(MAX_ENTRIES / 10) {
+                    map.remove(&k);
+                }
             }
-            _ => Ok(()),
+        }
+        let wait = keys.iter().filter_map(|(k, _)| map.get(k)).map(|e| e.blocked_until - now).max().unwrap_or(0);
+        if wait > 0 {
+            let secs = (wait + 999) / 1000;
+            return Err(AppError::new(
+                ErrorCode::RateLimited,
+                format!("too many failed sign-in attempts; try again in {secs} s"),
+            ));
+        }
+        for (k, free) in keys {
+            let e = map.entry(k).or_insert(Entry { failures: 0, last: now, blocked_until: 0 });
+            if now - e.last >= LIMIT_WINDOW_MS {
+                *e = Entry { failures: 0, last: now, blocked_until: 0 };
+            }
+            e.failures += 1;
+            e.last = now;
+            if e.failures >= free {
+                let step = (e.failures - free).min(10);
+                e.blocked_until = now + (FIRST_DELAY_MS << step).min(MAX_DELAY_MS);
+            }
+        }
+        Ok(())
+    }
+
+    /// Undoes the attempt's count after a correct password: the account's failures are forgotten,
+    /// the address keeps its earlier failures (signing in to one's own account does not clear a
+    /// guesser's record).
+    pub fn succeed(&self, email: &str, addr: Option<std::net::IpAddr>) {
+        let mut map = self.entries.lock().expect("limiter lock");
+        let keys = limit_keys(email, addr);
+        map.remove(&keys[0].0);
+        if let Some((k, free)) = keys.get(1) {
+            if let Some(e) = map.get_mut(k) {
+                e.failures = e.failures.saturating_sub(1);
+                if e.failures < *free {
+                    e.blocked_until = 0;
+                }
+            }
         }
     }
 
-    /// Records a failure for `key`.
-    pub fn fail(&self, key: &str, now: i64) {
-        let mut map = self.failures.lock().expect("limiter lock");
-        let entry = map.entry(key.to_string()).or_insert((0, now));
-        if now - entry.1 >= LIMIT_WINDOW_MS {
-            *entry = (0, now);
-        }
-        entry.0 += 1;
+    /// How many keys are remembered (for tests and metrics).
+    pub fn len(&self) -> usize {
+        self.entries.lock().expect("limiter lock").len()
     }
 
-    /// Forgets failures of `key` after a success.
-    pub fn succeed(&self, key: &str) {
-        self.failures.lock().expect("limiter lock").remove(key);
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
+}
+
+/// Verifies a password on a blocking thread, a few at a time (429 when the queue is long).
+pub async fn verify_limited(state: &AppState, hash: &str, password: &str) -> Result<bool, AppError> {
+    let permit = tokio::time::timeout(std::time::Duration::from_secs(10), state.login_limiter.verifications.acquire())
+        .await
+        .map_err(|_| AppError::new(ErrorCode::RateLimited, "sign-in is busy; try again in a moment"))?
+        .map_err(|e| super::error::internal("verification semaphore", e))?;
+    let (hash, pw) = (hash.to_string(), password.to_string());
+    let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &pw))
+        .await
+        .map_err(|e| super::error::internal("password verification task", e))?;
+    drop(permit);
+    Ok(ok)
 }
 
 /// A successful sign-in: the raw session token for the cookie and its expiry.
@@ -155,33 +256,55 @@ pub struct NewSession {
 /// A precomputed hash verified against when the email is unknown, so both paths cost the same.
 static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
-/// Checks credentials and opens a session. The same 401 message whether or not the email exists.
-pub async fn login(state: &AppState, email: &str, password: &str) -> Result<NewSession, AppError> {
+/// Checks credentials and opens a session. The same 401 message whether or not the email exists
+/// (unknown emails cost the same verification); a disabled account is told so only after its
+/// correct password.
+pub async fn login(state: &AppState, email: &str, password: &str, client: &Client) -> Result<NewSession, AppError> {
     let now = state.clock.now_ms();
-    let key = email.trim().to_ascii_lowercase();
-    state.login_limiter.check(&key, now)?;
-    let user = store::users::find_by_email(&state.db, &key).await?;
-    let (hash, found) = match &user {
-        Some(u) => (u.password_hash.clone(), true),
-        None => (DUMMY_HASH.get_or_init(|| hash_password("narrate-dummy").unwrap_or_default()).clone(), false),
+    let key = match super::team::check_email(email) {
+        Ok(e) => e,
+        Err(_) if email.len() > super::team::MAX_EMAIL => {
+            return Err(AppError::invalid("email", format!("at most {} characters", super::team::MAX_EMAIL)))
+        }
+        Err(_) => email.trim().to_ascii_lowercase(),
     };
-    let pw = password.to_string();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &pw))
-        .await
-        .map_err(|e| super::error::internal("password verification task", e))?;
+    if password.len() > 1024 {
+        return Err(AppError::invalid("password", "at most 1024 characters"));
+    }
+    state.login_limiter.attempt(&key, client.addr, now)?;
+    let user = store::users::find_by_email(&state.db, &key).await?;
+    let hash = match &user {
+        Some(u) => u.password_hash.clone(),
+        None => DUMMY_HASH.get_or_init(|| hash_password("narrate-dummy").unwrap_or_default()).clone(),
+    };
+    let ok = verify_limited(state, &hash, password).await?;
     let user = match user {
-        Some(u) if ok && found => u,
+        Some(u) if ok => u,
         _ => {
-            state.login_limiter.fail(&key, now);
             tracing::info!(event = "auth.login_failed", "sign-in refused");
             return Err(AppError::unauthenticated("the email or password is incorrect"));
         }
     };
-    state.login_limiter.succeed(&key);
+    state.login_limiter.succeed(&key, client.addr);
+    if user.disabled_at.is_some() {
+        tracing::info!(event = "auth.login_disabled", user.id = %user.id, "sign-in of a disabled user refused");
+        return Err(AppError::forbidden("this account is disabled; ask an admin of your organisation"));
+    }
     let token = new_token();
     let ttl_ms = state.config.session_hours * 3_600_000;
     let expires_at = now + ttl_ms;
-    store::sessions::insert(&state.db, &token_hash(&token), &user.id, &user.tenant_id, now, expires_at).await?;
+    let ua: Option<String> = client.user_agent.as_deref().map(|u| u.chars().take(200).collect());
+    let session = store::sessions::NewSession {
+        token_hash: &token_hash(&token),
+        id: &super::new_id(),
+        user_id: &user.id,
+        tenant_id: &user.tenant_id,
+        user_agent: ua.as_deref(),
+        now,
+        expires_at,
+    };
+    store::sessions::insert(&state.db, &session).await?;
+    store::users::record_login(&state.db.pool, &user.id, now).await?;
     tracing::info!(event = "auth.login", user.id = %user.id, tenant.id = %user.tenant_id, "signed in");
     Ok(NewSession { token, expires_at, max_age_secs: ttl_ms / 1000 })
 }
@@ -238,16 +361,54 @@ mod tests {
         assert!(!verify_password("not a hash", "x"));
     }
 
+    fn ip(s: &str) -> Option<std::net::IpAddr> {
+        Some(s.parse().unwrap())
+    }
+
     #[test]
-    fn limiter_refuses_after_five_failures_and_forgets_after_the_window() {
+    fn five_guesses_then_an_exponential_delay_never_a_permanent_lock() {
         let l = LoginLimiter::default();
+        let a = ip("203.0.113.7");
         for _ in 0..MAX_FAILURES {
-            l.check("a@x", 0).unwrap();
-            l.fail("a@x", 0);
+            l.attempt("admin@x", a, 0).unwrap();
         }
-        assert_eq!(l.check("a@x", 1000).unwrap_err().code, ErrorCode::RateLimited);
-        assert!(l.check("b@x", 1000).is_ok(), "other emails are not affected");
-        assert!(l.check("a@x", LIMIT_WINDOW_MS + 1).is_ok());
+        assert_eq!(l.attempt("admin@x", a, 1000).unwrap_err().code, ErrorCode::RateLimited);
+        assert!(l.attempt("admin@x", ip("198.51.100.1"), 1000).is_ok(), "the admin's own address is not locked out");
+        assert!(l.attempt("b@x", a, 1000).is_ok(), "other accounts are not affected");
+        // The delay: 30 s, then 60 s after the next failure, and so on (at most 15 min).
+        l.attempt("admin@x", a, FIRST_DELAY_MS).unwrap();
+        assert!(l.attempt("admin@x", a, FIRST_DELAY_MS + 59_000).is_err());
+        assert!(l.attempt("admin@x", a, FIRST_DELAY_MS + 60_000).is_ok());
+    }
+
+    #[test]
+    fn a_burst_of_parallel_guesses_counts_before_any_password_is_checked() {
+        let l = LoginLimiter::default();
+        let admitted = (0..50).filter(|_| l.attempt("ceo@x", ip("203.0.113.9"), 0).is_ok()).count();
+        assert_eq!(admitted, MAX_FAILURES as usize);
+    }
+
+    #[test]
+    fn a_correct_password_clears_the_account_but_not_the_address() {
+        let l = LoginLimiter::default();
+        let a = ip("203.0.113.5");
+        for i in 0..MAX_ADDRESS_FAILURES - 1 {
+            l.attempt(&format!("u{i}@x"), a, 0).unwrap();
+        }
+        l.attempt("mine@x", a, 0).unwrap();
+        l.succeed("mine@x", a);
+        l.attempt("other@x", a, 0).unwrap();
+        assert_eq!(l.attempt("yet@x", a, 0).unwrap_err().code, ErrorCode::RateLimited, "20 guesses from one address");
+    }
+
+    #[test]
+    fn the_limiter_memory_is_bounded_and_keys_are_hashes() {
+        let l = LoginLimiter::default();
+        for i in 0..(MAX_ENTRIES + 5_000) {
+            let _ = l.attempt(&format!("spray{i}@x"), None, 0);
+        }
+        assert!(l.len() <= MAX_ENTRIES, "{} entries", l.len());
+        assert!(l.attempt("spray1@x", None, LIMIT_WINDOW_MS + 1).is_ok(), "entries expire");
     }
 
     #[test]

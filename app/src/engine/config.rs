@@ -63,6 +63,51 @@ pub struct Config {
     /// `NARRATE_SQLITE_BUSY_TIMEOUT_MS`: how long a SQLite writer waits for the write lock
     /// (default 15 000) before the write is retried.
     pub sqlite_busy_timeout_ms: u64,
+    /// `NARRATE_TRUSTED_PROXIES`: addresses or CIDR blocks of reverse proxies whose
+    /// `X-Forwarded-For` names the client (comma-separated; default none: the TCP peer is the client).
+    pub trusted_proxies: Vec<Cidr>,
+}
+
+/// An address block, e.g. `10.0.0.0/8` or `::1/128` (a bare address is a block of one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    net: std::net::IpAddr,
+    bits: u8,
+}
+
+impl Cidr {
+    /// Parses `addr` or `addr/bits`.
+    pub fn parse(s: &str) -> Result<Cidr, String> {
+        let (a, b) = s.trim().split_once('/').map(|(a, b)| (a, Some(b))).unwrap_or((s.trim(), None));
+        let net: std::net::IpAddr = a.parse().map_err(|_| format!("'{a}' is not an IP address"))?;
+        let max = if net.is_ipv4() { 32 } else { 128 };
+        let bits = match b {
+            None => max,
+            Some(b) => b
+                .parse::<u8>()
+                .ok()
+                .filter(|n| *n <= max)
+                .ok_or_else(|| format!("'/{b}' is not a prefix length for {net}"))?,
+        };
+        Ok(Cidr { net, bits })
+    }
+
+    /// Whether `ip` is inside the block.
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        fn bits(ip: std::net::IpAddr) -> u128 {
+            match ip {
+                std::net::IpAddr::V4(v) => u128::from(u32::from(v)),
+                std::net::IpAddr::V6(v) => u128::from(v),
+            }
+        }
+        if self.net.is_ipv4() != ip.is_ipv4() {
+            return false;
+        }
+        let width = if ip.is_ipv4() { 32 } else { 128 };
+        let shift = width - u32::from(self.bits);
+        let mask = if shift >= 128 { 0 } else { u128::MAX << shift };
+        bits(self.net) & mask == bits(ip) & mask
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -140,6 +185,15 @@ impl Config {
                 "NARRATE_SQLITE_BUSY_TIMEOUT_MS",
                 crate::engine::db::DEFAULT_SQLITE_BUSY_TIMEOUT_MS as i64,
             )? as u64,
+            trusted_proxies: match get("NARRATE_TRUSTED_PROXIES") {
+                None => Vec::new(),
+                Some(v) => v
+                    .split(',')
+                    .filter(|p| !p.trim().is_empty())
+                    .map(Cidr::parse)
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| format!("NARRATE_TRUSTED_PROXIES: {e}"))?,
+            },
         }
         .checked()
     }
@@ -238,6 +292,15 @@ mod tests {
         assert!(cfg(&[("NARRATE_SCHEDULER", "cron")]).unwrap_err().contains("NARRATE_SCHEDULER"));
         assert!(cfg(&[("NARRATE_SECRET_KEY", "c2hvcnQ=")]).unwrap_err().contains("32"));
         assert!(cfg(&[("NARRATE_DEMO", "maybe")]).unwrap_err().contains("NARRATE_DEMO"));
+    }
+
+    #[test]
+    fn trusted_proxies_are_address_blocks() {
+        let c = cfg(&[("NARRATE_TRUSTED_PROXIES", "10.0.0.0/8, ::1, 192.168.1.5")]).unwrap();
+        let inside = |s: &str| c.trusted_proxies.iter().any(|p| p.contains(s.parse().unwrap()));
+        assert!(inside("10.1.2.3") && inside("::1") && inside("192.168.1.5"));
+        assert!(!inside("11.0.0.1") && !inside("192.168.1.6") && !inside("::2"));
+        assert!(cfg(&[("NARRATE_TRUSTED_PROXIES", "10.0.0.0/33")]).unwrap_err().contains("NARRATE_TRUSTED_PROXIES"));
     }
 
     #[test]

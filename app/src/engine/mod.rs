@@ -25,6 +25,7 @@ pub mod schedules;
 pub mod sources;
 pub mod state;
 pub mod store;
+pub mod team;
 pub mod templates;
 
 pub use clock::Clock;

@@ -10,6 +10,7 @@ pub mod report;
 pub mod reports;
 pub mod runs;
 pub mod table;
+pub mod team;
 
 pub use chart::{Chart, ChartKind};
 pub use dashboard::{

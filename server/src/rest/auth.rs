@@ -18,8 +18,13 @@ pub struct LoginBody {
 }
 
 /// Signs in; sets the session cookie and answers the user.
-pub async fn login(State(state): State<AppState>, Body(body): Body<LoginBody>) -> Result<Response, AppError> {
-    let session = engine_auth::login(&state, &body.email, &body.password).await?;
+pub async fn login(
+    State(state): State<AppState>,
+    client: Option<axum::Extension<engine_auth::Client>>,
+    Body(body): Body<LoginBody>,
+) -> Result<Response, AppError> {
+    let client = client.map(|c| c.0).unwrap_or_default();
+    let session = engine_auth::login(&state, &body.email, &body.password, &client).await?;
     let principal =
         engine_auth::principal_from_session(&state, &session.token).await?.ok_or_else(AppError::internal)?;
     let cookie = engine_auth::session_cookie(&session.token, session.max_age_secs, state.config.secure_cookies);

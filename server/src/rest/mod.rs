@@ -13,10 +13,11 @@ pub mod ingest;
 pub mod ops;
 pub mod runs;
 pub mod schedules;
+pub mod team;
 pub mod templates;
 
 use app::engine::AppState;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post, put};
 use axum::Router;
 
 /// Routes under `/api/v1`.
@@ -25,6 +26,12 @@ pub fn router() -> Router<AppState> {
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/me", get(auth::me))
+        .route("/me/password", put(team::change_password))
+        .route("/me/sessions", get(team::my_sessions).delete(team::sign_out_everywhere))
+        .route("/users", get(team::list_users).post(team::create_user))
+        .route("/users/{id}", patch(team::update_user).delete(team::delete_user))
+        .route("/apikeys", get(team::list_keys).post(team::create_key))
+        .route("/apikeys/{id}", delete(team::revoke_key))
         .route("/dashboards/{key}", get(dashboards::get))
         .route("/segments", get(catalogue::list_segments).post(catalogue::create_segment))
         .route("/segments/{id}", get(catalogue::get_segment))

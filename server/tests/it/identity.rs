@@ -266,3 +266,28 @@ db_test!(a_signed_in_page_renders_the_shell_with_user_and_role, |app| {
         assert!(html.contains(needle), "page lacks {needle}");
     }
 });
+
+db_test!(signing_in_never_redirects_off_site_whatever_next_says, |app| {
+    let t = app.tenant("acme").await;
+    let email = t.emails[&Role::Viewer].clone();
+    for (next, expected) in [
+        ("/settings/reports", "/settings/reports"),
+        ("/\t/evil.example", "/dashboards/executive"),
+        ("//evil.example", "/dashboards/executive"),
+        ("/\\evil.example", "/dashboards/executive"),
+        ("https://evil.example/", "/dashboards/executive"),
+    ] {
+        // The sign-in form posted as a browser without JavaScript would: the answer is a redirect.
+        let r = app
+            .plain()
+            .post(app.url("/sfn/login"))
+            .header("origin", &app.base)
+            .header("accept", "text/html")
+            .form(&[("email", email.as_str()), ("password", PASSWORD), ("next", next)])
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_redirection(), "{next:?}: {}", r.status());
+        assert_eq!(r.headers()["location"], expected, "next = {next:?}");
+    }
+});

@@ -19,4 +19,5 @@ mod resend;
 mod scheduler;
 mod secrets;
 mod shutdown;
+mod team;
 mod upgrade;

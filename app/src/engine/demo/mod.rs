@@ -310,9 +310,9 @@ pub async fn ensure_demo_tenant(state: &AppState) -> anyhow::Result<bool> {
     let now = state.clock.now_ms();
     let tenant = store::tenants::create(&state.db, DEMO_TENANT, "Acme", now).await?;
     let hash = auth::hash_password(DEMO_PASSWORD)?;
-    for role in [Role::Admin, Role::Editor, Role::Viewer] {
+    for (role, name) in [(Role::Admin, "Ada Admin"), (Role::Editor, "Eddie Editor"), (Role::Viewer, "Vic Viewer")] {
         let email = format!("{}@acme.example", role.as_str());
-        store::users::create(&state.db, &tenant.id, &email, &hash, role, now).await?;
+        store::users::create(&state.db, &tenant.id, &email, name, &hash, role, now).await?;
     }
     let summary = load(&state.db, &tenant.id, DEFAULT_SEED, 1.0, now).await?;
     tracing::info!(

@@ -34,6 +34,15 @@ pub async fn find_by_slug(db: &Db, slug: &str) -> Result<Option<Tenant>, sqlx::E
     Ok(row.map(|r| Tenant { id: get_str(&r, "id"), slug: get_str(&r, "slug"), name: get_str(&r, "name") }))
 }
 
+/// Every tenant, by slug.
+pub async fn list(db: &Db) -> Result<Vec<Tenant>, sqlx::Error> {
+    let rows = sqlx::query("SELECT id, slug, name FROM tenants ORDER BY slug").fetch_all(&db.pool).await?;
+    Ok(rows
+        .iter()
+        .map(|r| Tenant { id: get_str(r, "id"), slug: get_str(r, "slug"), name: get_str(r, "name") })
+        .collect())
+}
+
 /// How many tenants exist (0 on a fresh database).
 pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
     let row = sqlx::query("SELECT COUNT(*) AS n FROM tenants").fetch_one(&db.pool).await?;

@@ -83,7 +83,7 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = server::router(state.clone());
         tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service()).await.unwrap();
+            axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
         });
         Some(TestApp { base, state, background, database_url, _dir: dir })
     }
@@ -109,7 +109,7 @@ impl TestApp {
         let mut emails = HashMap::new();
         for role in [Role::Admin, Role::Editor, Role::Viewer] {
             let email = format!("{}@{slug}.test", role.as_str());
-            store::users::create(db, &t.id, &email, &hash, role, NOW).await.unwrap();
+            store::users::create(db, &t.id, &email, &format!("{role} of {slug}"), &hash, role, NOW).await.unwrap();
             emails.insert(role, email);
         }
         Tenant { id: t.id, slug: slug.into(), emails }
@@ -144,9 +144,17 @@ impl TestApp {
     /// An API key for the tenant with a role.
     pub async fn api_key(&self, tenant: &Tenant, role: Role) -> String {
         let key = auth::new_api_key();
-        store::api_keys::insert(&self.state.db, &tenant.id, "test", role, &auth::token_hash(&key), &key[..8], NOW)
-            .await
-            .unwrap();
+        let new = store::api_keys::NewKey {
+            tenant_id: &tenant.id,
+            name: "test",
+            role,
+            key_hash: &auth::token_hash(&key),
+            prefix: &key[..8],
+            created_by: "test",
+            expires_at: None,
+            now: NOW,
+        };
+        store::api_keys::insert(&self.state.db, &new).await.unwrap();
         key
     }
 
