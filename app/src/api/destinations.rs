@@ -35,7 +35,7 @@ pub struct TestLine {
 #[server(prefix = "/sfn", endpoint = "destinations_list")]
 pub async fn list_destinations() -> Result<Vec<DestinationRow>, AppError> {
     let (state, p) = (super::ctx::state()?, super::ctx::principal()?);
-    Ok(crate::engine::destinations::list(&state, &p.tenant_id)
+    Ok(crate::engine::destinations::list(&state, &p.tenant_id, p.role)
         .await?
         .into_iter()
         .map(|d| DestinationRow {

@@ -82,11 +82,23 @@ fn email_ok(s: &str) -> bool {
     s.parse::<lettre::Address>().is_ok()
 }
 
-/// Validates a kind's configuration, merging placeholders with the stored secrets.
+/// Most custom headers a webhook may send.
+pub const MAX_HEADERS: usize = 20;
+
+/// The origin (scheme, host, port) of a URL, to tell whether an edit moves a webhook elsewhere.
+fn origin_of(u: &str) -> Option<String> {
+    url::Url::parse(u).ok().map(|u| u.origin().ascii_serialization())
+}
+
+/// Validates a kind's configuration, merging placeholders with the stored secrets. A webhook's
+/// stored signing secret and header values are kept only while its URL stays on the same origin:
+/// moving it to another host requires entering them again, so no secret follows a typo or a
+/// hijacked edit to a server it was never meant for.
 fn parse(
     kind: &str,
     cfg: &Value,
     old_secret: &BTreeMap<String, Value>,
+    old_public: &Value,
     allow_private: bool,
 ) -> Result<Parsed, Vec<FieldError>> {
     let mut errs = Vec::new();
@@ -150,6 +162,23 @@ fn parse(
                         }
                     }
                 }
+            }
+            if headers.len() > MAX_HEADERS {
+                errs.push(err("config.headers", format!("at most {MAX_HEADERS} headers")));
+            }
+            let kept_secret =
+                cfg.get("secret").and_then(Value::as_str) == Some(PLACEHOLDER) && old_secret.contains_key("secret");
+            let kept_headers = cfg
+                .get("headers")
+                .and_then(Value::as_object)
+                .is_some_and(|m| m.values().any(|v| v.as_str() == Some(PLACEHOLDER)));
+            let old_origin = old_public.get("url").and_then(Value::as_str).and_then(origin_of);
+            let moved = matches!((&old_origin, url.as_deref().and_then(origin_of)), (Some(a), Some(b)) if *a != b);
+            if moved && kept_secret {
+                errs.push(err("config.secret", "the URL moved to another host: enter the signing secret again"));
+            }
+            if moved && kept_headers {
+                errs.push(err("config.headers", "the URL moved to another host: enter the header values again"));
             }
             secret.insert("headers".into(), Value::Object(headers.into_iter().collect()));
             let host = url
@@ -297,10 +326,26 @@ fn load_row(state: &AppState, r: &store::destinations::DestinationRow) -> Result
     })
 }
 
-/// The tenant's destinations (not deleted), by name.
-pub async fn list(state: &AppState, tenant_id: &str) -> Result<Vec<DestinationView>, AppError> {
+/// The tenant's destinations (not deleted), by name, as `role` may see them.
+pub async fn list(
+    state: &AppState,
+    tenant_id: &str,
+    role: crate::model::Role,
+) -> Result<Vec<DestinationView>, AppError> {
     let rows = store::destinations::list(&state.db.pool, tenant_id).await?;
-    rows.iter().map(|r| load_row(state, r).map(|s| s.view)).collect()
+    rows.iter().map(|r| load_row(state, r).map(|s| visible_to(s.view, role))).collect()
+}
+
+/// A destination as `role` may see it: secrets are always redacted; below admin, a webhook's URL
+/// is too (only its origin shows), since paths and queries often carry tokens.
+pub fn visible_to(mut view: DestinationView, role: crate::model::Role) -> DestinationView {
+    if role < crate::model::Role::Admin {
+        if let Some(u) = view.config.get("url").and_then(Value::as_str).map(str::to_string) {
+            let shown = origin_of(&u).map(|o| format!("{o}/{PLACEHOLDER}")).unwrap_or_else(|| PLACEHOLDER.into());
+            view.config["url"] = json!(shown);
+        }
+    }
+    view
 }
 
 /// One destination of the tenant (deleted ones included when `with_deleted`); 404 otherwise.
@@ -338,6 +383,7 @@ pub async fn create(
         &kind,
         input.config.as_ref().unwrap_or(&json!({})),
         &BTreeMap::new(),
+        &json!({}),
         state.config.allow_private_destinations,
     );
     let parsed = match parsed {
@@ -408,14 +454,15 @@ pub async fn update(
         Some(c) => c.clone(),
         None => redacted(&current.view.kind, &old_public, &old_secret),
     };
-    let parsed = match parse(&current.view.kind, &cfg, &old_secret, state.config.allow_private_destinations) {
-        Ok(p) if errs.is_empty() => p,
-        Ok(_) => return Err(AppError::validation(errs)),
-        Err(mut e) => {
-            errs.append(&mut e);
-            return Err(AppError::validation(errs));
-        }
-    };
+    let parsed =
+        match parse(&current.view.kind, &cfg, &old_secret, &old_public, state.config.allow_private_destinations) {
+            Ok(p) if errs.is_empty() => p,
+            Ok(_) => return Err(AppError::validation(errs)),
+            Err(mut e) => {
+                errs.append(&mut e);
+                return Err(AppError::validation(errs));
+            }
+        };
     let sealed = seal_secret(state, &parsed.secret)?;
     let now = state.clock.now_ms();
     let enabled = input.enabled.unwrap_or(current.view.enabled);

@@ -23,37 +23,80 @@ pub enum OutboundError {
     Transport(String),
 }
 
-/// Whether an address is private, loopback, link-local, metadata or otherwise not public.
-pub fn is_forbidden(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || o[0] == 0
-                || (o[0] == 100 && (64..128).contains(&o[1]))
-                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
-                || o[0] >= 240
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_forbidden(IpAddr::V4(v4));
-            }
-            let s = v6.segments();
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00
-                || (s[0] & 0xffc0) == 0xfe80
-                || (s[0] == 0x2001 && s[1] == 0x0db8)
-                || (s[0] == 0x64 && s[1] == 0xff9b)
+/// Every block of the IANA IPv4 Special-Purpose Address Registry (RFC 6890 and updates, as of
+/// 2026), plus multicast: none of them is a place a report should be sent to — private, loopback,
+/// link-local, shared (CGNAT), documentation, benchmarking, anycast relays and AS112 sinks,
+/// reserved and broadcast. `(block, name)`.
+pub const SPECIAL_V4: &[(&str, &str)] = &[
+    ("0.0.0.0/8", "this network"),
+    ("10.0.0.0/8", "private use"),
+    ("100.64.0.0/10", "shared address space (CGNAT)"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link local (cloud metadata)"),
+    ("172.16.0.0/12", "private use"),
+    ("192.0.0.0/24", "IETF protocol assignments"),
+    ("192.0.2.0/24", "documentation (TEST-NET-1)"),
+    ("192.31.196.0/24", "AS112-v4"),
+    ("192.52.193.0/24", "AMT"),
+    ("192.88.99.0/24", "deprecated 6to4 relay anycast"),
+    ("192.168.0.0/16", "private use"),
+    ("192.175.48.0/24", "direct delegation AS112 service"),
+    ("198.18.0.0/15", "benchmarking"),
+    ("198.51.100.0/24", "documentation (TEST-NET-2)"),
+    ("203.0.113.0/24", "documentation (TEST-NET-3)"),
+    ("224.0.0.0/4", "multicast"),
+    ("240.0.0.0/4", "reserved"),
+    ("255.255.255.255/32", "limited broadcast"),
+];
+
+/// Every block of the IANA IPv6 Special-Purpose Address Registry (as of 2026), plus multicast and
+/// the deprecated site-local and IPv4-compatible ranges. IPv4-mapped addresses (`::ffff:0:0/96`)
+/// are judged as the IPv4 address they carry.
+pub const SPECIAL_V6: &[(&str, &str)] = &[
+    ("::/128", "unspecified"),
+    ("::1/128", "loopback"),
+    ("::/96", "IPv4-compatible (deprecated)"),
+    ("64:ff9b::/96", "IPv4/IPv6 translation (NAT64)"),
+    ("64:ff9b:1::/48", "local-use IPv4/IPv6 translation"),
+    ("100::/64", "discard-only"),
+    ("100:0:0:1::/64", "dummy prefix"),
+    ("2001::/23", "IETF protocol assignments (Teredo, benchmarking, ORCHID, AMT …)"),
+    ("2001:db8::/32", "documentation"),
+    ("2002::/16", "6to4"),
+    ("2620:4f:8000::/48", "direct delegation AS112 service"),
+    ("3fff::/20", "documentation"),
+    ("5f00::/16", "segment routing (SRv6) SIDs"),
+    ("fc00::/7", "unique local"),
+    ("fe80::/10", "link-local unicast"),
+    ("fec0::/10", "site-local (deprecated)"),
+    ("ff00::/8", "multicast"),
+];
+
+fn blocks() -> &'static [(crate::engine::config::Cidr, &'static str)] {
+    static BLOCKS: std::sync::OnceLock<Vec<(crate::engine::config::Cidr, &'static str)>> = std::sync::OnceLock::new();
+    BLOCKS.get_or_init(|| {
+        SPECIAL_V4
+            .iter()
+            .chain(SPECIAL_V6)
+            .map(|(b, name)| (crate::engine::config::Cidr::parse(b).expect("a valid block"), *name))
+            .collect()
+    })
+}
+
+/// The special-purpose block an address falls in, if any (why it is refused).
+pub fn special_block(ip: IpAddr) -> Option<&'static str> {
+    if let IpAddr::V6(v6) = ip {
+        if let Some(v4) = v6.to_ipv4_mapped() {
+            return special_block(IpAddr::V4(v4));
         }
     }
+    blocks().iter().find(|(b, _)| b.contains(ip)).map(|(_, name)| *name)
+}
+
+/// Whether an address is private, loopback, link-local, metadata or otherwise not public: any
+/// IANA special-purpose block.
+pub fn is_forbidden(ip: IpAddr) -> bool {
+    special_block(ip).is_some()
 }
 
 /// Checks a URL before any request: scheme, and the host when it is a literal IP.
@@ -188,6 +231,83 @@ mod tests {
         assert!(check_url("https://hooks.slack.com/services/T/B/X", false).is_ok());
         assert!(check_url("https://93.184.216.34/x", false).is_ok());
         assert!(check_url("http://127.0.0.1:9/x", true).is_ok(), "the operator allow-list lifts the rules");
+    }
+
+    /// The first and last address of a block, as numbers of the family's width.
+    fn bounds(block: &str) -> (IpAddr, u128, u128, u32) {
+        let (a, bits) = block.split_once('/').unwrap();
+        let ip: IpAddr = a.parse().unwrap();
+        let bits: u32 = bits.parse().unwrap();
+        let width = if ip.is_ipv4() { 32 } else { 128 };
+        let n = match ip {
+            IpAddr::V4(v) => u128::from(u32::from(v)),
+            IpAddr::V6(v) => u128::from(v),
+        };
+        let size = if width - bits >= 128 { u128::MAX } else { (1u128 << (width - bits)) - 1 };
+        (ip, n, n.saturating_add(size), width)
+    }
+
+    fn addr(v4: bool, n: u128) -> IpAddr {
+        if v4 {
+            IpAddr::V4(std::net::Ipv4Addr::from(n as u32))
+        } else {
+            IpAddr::V6(std::net::Ipv6Addr::from(n))
+        }
+    }
+
+    #[test]
+    fn every_iana_special_purpose_block_is_refused_from_its_first_to_its_last_address() {
+        for (block, name) in SPECIAL_V4.iter().chain(SPECIAL_V6) {
+            let (ip, first, last, _) = bounds(block);
+            for n in [first, first + (last - first) / 2, last] {
+                let a = addr(ip.is_ipv4(), n);
+                assert!(is_forbidden(a), "{a} in {block} ({name})");
+                let url = if a.is_ipv4() { format!("https://{a}/hook") } else { format!("https://[{a}]/hook") };
+                assert!(check_url(&url, false).is_err(), "{url}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_neighbours_of_the_blocks_are_public_where_the_registry_says_so() {
+        // Just outside blocks whose neighbours are ordinary unicast space.
+        for public in [
+            "9.255.255.255",
+            "11.0.0.0",
+            "100.63.255.255",
+            "100.128.0.0",
+            "172.15.255.255",
+            "172.32.0.0",
+            "192.88.98.255",
+            "192.88.100.0",
+            "198.17.255.255",
+            "198.20.0.0",
+            "223.255.255.255",
+            "1.1.1.1",
+            "2001:200::1",
+            "2001:4860:4860::8888",
+            "2003::1",
+            "2606:4700:4700::1111",
+            "64:ff9a:ffff::1",
+        ] {
+            let ip: IpAddr = public.parse().unwrap();
+            assert!(!is_forbidden(ip), "{ip} is public");
+        }
+        // The examples the security review named.
+        for special in [
+            "198.18.0.1",
+            "198.19.255.254",
+            "192.88.99.1",
+            "::a00:1",
+            "2002:c000:0204::1",
+            "64:ff9b::a00:1",
+            "64:ff9b:1::1",
+            "fec0::1",
+            "::ffff:169.254.169.254",
+        ] {
+            let ip: IpAddr = special.parse().unwrap();
+            assert!(is_forbidden(ip), "{ip} is special-purpose ({:?})", special_block(ip));
+        }
     }
 
     #[tokio::test]

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 /// Lists destinations.
 pub async fn list(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<Value>, AppError> {
-    Ok(Json(json!({ "data": destinations::list(&s, &p.tenant_id).await? })))
+    Ok(Json(json!({ "data": destinations::list(&s, &p.tenant_id, p.role).await? })))
 }
 
 /// One destination.
@@ -21,7 +21,7 @@ pub async fn get(
     Auth(p): Auth,
     Path(id): Path<String>,
 ) -> Result<Json<DestinationView>, AppError> {
-    Ok(Json(destinations::get(&s, &p.tenant_id, &id, false).await?.view))
+    Ok(Json(destinations::visible_to(destinations::get(&s, &p.tenant_id, &id, false).await?.view, p.role)))
 }
 
 /// Creates a destination.

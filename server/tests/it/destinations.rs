@@ -281,3 +281,70 @@ async fn viewers_and_editors_read_only_and_other_tenants_get_404() {
         404
     );
 }
+
+db_test!(a_webhook_moved_to_another_host_must_have_its_secrets_entered_again, |app| {
+    let t = app.tenant("acme").await;
+    let admin = app.client_as(&t, Role::Admin).await;
+    let v: Value = admin
+        .post(app.url("/api/v1/notifications/destinations"))
+        .json(&json!({"kind": "webhook", "name": "Signed", "config": {
+            "url": "https://hooks.example.com/narrate", "secret": "whsec_c2VjcmV0LXNpZ25pbmcta2V5LTEyMzQ=",
+            "headers": {"Authorization": "Bearer internal-token-42"}}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = v["id"].as_str().unwrap();
+    let url = app.url(&format!("/api/v1/notifications/destinations/{id}"));
+    let moved = |config: Value| admin.patch(&url).json(&json!({"config": config})).send();
+    // Same host, placeholders: the stored secrets stay.
+    let same = moved(json!({"url": "https://hooks.example.com/other-path", "secret": "••••••••", "headers": {"Authorization": "••••••••"}})).await.unwrap();
+    assert_eq!(same.status(), 200);
+    // Another host with the placeholders: refused, and nothing changed.
+    let r = moved(json!({"url": "https://collector.attacker.example/x", "secret": "••••••••", "headers": {"Authorization": "••••••••"}})).await.unwrap();
+    assert_eq!(r.status(), 422);
+    let e: Value = r.json().await.unwrap();
+    let fields: Vec<&str> =
+        e["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["config.secret", "config.headers"], "{e}");
+    let now: Value = admin.get(&url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(now["config"]["url"], "https://hooks.example.com/other-path");
+    // Another host with the secrets entered again (or dropped): fine.
+    let r = moved(json!({"url": "https://collector.example.org/x", "secret": "whsec_bmV3LXNpZ25pbmcta2V5LTU2Nzg5MA==", "headers": {}})).await.unwrap();
+    assert_eq!(r.status(), 200);
+});
+
+db_test!(below_admin_a_webhook_url_shows_only_its_origin, |app| {
+    let t = app.tenant("acme").await;
+    let admin = app.client_as(&t, Role::Admin).await;
+    let hook = "https://hooks.example.com/services/TOKEN-IN-THE-PATH?key=abc123";
+    let r = admin
+        .post(app.url("/api/v1/notifications/destinations"))
+        .json(&json!({"kind": "webhook", "name": "Tokened", "config": {"url": hook}}))
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    let id = v["id"].as_str().unwrap();
+    for role in [Role::Viewer, Role::Editor] {
+        let c = app.client_as(&t, role).await;
+        for path in
+            ["/api/v1/notifications/destinations".to_string(), format!("/api/v1/notifications/destinations/{id}")]
+        {
+            let text = c.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+            assert!(!text.contains("TOKEN-IN-THE-PATH") && !text.contains("abc123"), "{role} {path}: {text}");
+            assert!(text.contains("https://hooks.example.com/••••••••"), "{text}");
+        }
+    }
+    let mine: Value = admin
+        .get(app.url(&format!("/api/v1/notifications/destinations/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["config"]["url"], hook, "the admin who edits it sees it");
+});

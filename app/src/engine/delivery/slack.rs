@@ -1,7 +1,12 @@
 //! Slack: a Block Kit message to an incoming webhook — a header with the template name, a context
 //! line with the period, the executive summary, the takeaways as bullets and an "Open report"
 //! button. Slack's limits (50 blocks, 3 000 characters a section, 150 a header) are met by cutting
-//! with "…" and a link to the full report, never by failing. Data is escaped for mrkdwn.
+//! with "…" and a link to the full report, never by failing.
+//!
+//! Chat injection: every text that comes from data — report names, periods, narratives, section
+//! titles — travels in `plain_text` objects (with emoji parsing off), which Slack shows as typed:
+//! no links, no mentions (`<!channel>`), no bold or code. Only our own fixed labels and the run
+//! link are `mrkdwn`. The notification fallback is escaped for mrkdwn as well.
 
 use serde_json::{json, Value};
 
@@ -33,11 +38,18 @@ pub(super) fn payload(input: &DeliveryInput) -> Value {
     let link = read_more(&input.run_url);
     let mut blocks = vec![
         header(&input.template_name),
-        json!({"type": "context", "elements": [mrkdwn(&fit(&text::escape_mrkdwn(&text::subtitle(input)), &link))]}),
-        section(&fit(&text::escape_mrkdwn(&digest.summary), &link)),
+        json!({"type": "context", "elements": [plain(&clip(&text::subtitle(input)))]}),
+        section(&clip(&digest.summary)),
     ];
     if !digest.items.is_empty() {
-        blocks.push(section(&fit(&bullets(digest.items_title, &digest.items), &link)));
+        blocks.push(json!({"type": "section", "text": mrkdwn(&format!("*{}*", digest.items_title))}));
+        blocks.push(section(&clip(&bullets(&digest.items))));
+    }
+    if [text::subtitle(input), digest.summary.clone(), bullets(&digest.items)]
+        .iter()
+        .any(|t| t.chars().count() > MAX_SECTION_CHARS)
+    {
+        blocks.push(json!({"type": "context", "elements": [mrkdwn(link.trim())]}));
     }
     blocks.push(actions(&input.run_url));
     json!({"text": fallback(input, &digest.summary), "blocks": cap_blocks(blocks)})
@@ -49,20 +61,29 @@ fn header(name: &str) -> Value {
     json!({"type": "header", "text": {"type": "plain_text", "text": text::truncate(name, MAX_HEADER_CHARS), "emoji": true}})
 }
 
-/// A mrkdwn text object.
+/// A mrkdwn text object: only for our own labels and links, never for data.
 fn mrkdwn(t: &str) -> Value {
     json!({"type": "mrkdwn", "text": t})
 }
 
-/// A section block of mrkdwn text.
-fn section(t: &str) -> Value {
-    json!({"type": "section", "text": mrkdwn(t)})
+/// A plain-text object: data, shown exactly as typed.
+fn plain(t: &str) -> Value {
+    json!({"type": "plain_text", "text": t, "emoji": false})
 }
 
-/// The bullet list under a bold title, escaped.
-fn bullets(title: &str, items: &[String]) -> String {
-    let lines: Vec<String> = items.iter().map(|i| format!("• {}", text::escape_mrkdwn(i))).collect();
-    format!("*{title}*\n{}", lines.join("\n"))
+/// A section block of plain text (data).
+fn section(t: &str) -> Value {
+    json!({"type": "section", "text": plain(t)})
+}
+
+/// The bullet list (data).
+fn bullets(items: &[String]) -> String {
+    items.iter().map(|i| format!("• {i}")).collect::<Vec<_>>().join("\n")
+}
+
+/// Plain text cut to the section limit with "…" (the link to the rest follows in its own block).
+fn clip(t: &str) -> String {
+    text::truncate(t, MAX_SECTION_CHARS)
 }
 
 /// The "Open report" button.
@@ -83,16 +104,6 @@ pub(super) fn read_more(run_url: &str) -> String {
         return " (open the report for the rest)".to_string();
     }
     format!(" <{url}|Read the full report>")
-}
-
-/// Escaped mrkdwn cut to the section limit; when cut, ends with "…" and the link.
-fn fit(escaped: &str, link: &str) -> String {
-    if escaped.chars().count() <= MAX_SECTION_CHARS {
-        return escaped.to_string();
-    }
-    let room = MAX_SECTION_CHARS.saturating_sub(link.chars().count() + 1);
-    let kept = text::drop_partial_entity(text::prefix(escaped, room));
-    format!("{kept}…{link}")
 }
 
 /// The notification text: title, period and the start of the summary.
@@ -121,21 +132,51 @@ mod tests {
         let input = sample_input();
         let p = payload(&input);
         let kinds: Vec<&str> = p["blocks"].as_array().unwrap().iter().map(|b| b["type"].as_str().unwrap()).collect();
-        assert_eq!(kinds, ["header", "context", "section", "section", "actions"]);
+        assert_eq!(kinds, ["header", "context", "section", "section", "section", "actions"]);
         assert_eq!(p["blocks"][0]["text"]["text"], input.template_name.as_str());
         assert!(p["blocks"][1]["elements"][0]["text"].as_str().unwrap().contains("last 7 days"));
-        assert_eq!(p["blocks"][4]["elements"][0]["url"], input.run_url.as_str());
-        assert_eq!(p["blocks"][4]["elements"][0]["text"]["text"], "Open report");
-        assert!(p["blocks"][3]["text"]["text"].as_str().unwrap().contains("• Paid search"));
+        assert_eq!(p["blocks"][5]["elements"][0]["url"], input.run_url.as_str());
+        assert_eq!(p["blocks"][5]["elements"][0]["text"]["text"], "Open report");
+        assert_eq!(p["blocks"][3]["text"]["text"], "*Key takeaways*");
+        assert!(p["blocks"][4]["text"]["text"].as_str().unwrap().contains("• Paid search"));
         assert!(p["text"].as_str().unwrap().starts_with("Weekly revenue"));
     }
 
+    /// Every mrkdwn text object of a payload (the only ones Slack parses).
+    fn parsed_texts(p: &Value) -> Vec<String> {
+        let mut out = Vec::new();
+        fn walk(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::Object(m) if m.get("type").and_then(Value::as_str) == Some("mrkdwn") => {
+                    out.push(m["text"].as_str().unwrap_or_default().to_string())
+                }
+                Value::Object(m) => m.values().for_each(|x| walk(x, out)),
+                Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+                _ => {}
+            }
+        }
+        walk(p, &mut out);
+        out
+    }
+
     #[test]
-    fn slack_escapes_mrkdwn_control_characters_in_data() {
+    fn data_never_reaches_a_parsed_slack_text_so_it_cannot_link_mention_or_format() {
         let mut input = sample_input();
-        input.narrative.as_mut().unwrap().executive_summary = "Sales & <!channel> > plan".into();
+        let hostile = "Sales & <!channel> *urgent* _now_ ~x~ `code` <https://evil.example|click here> [also](https://evil.example)";
+        input.template_name = hostile.into();
+        input.period = hostile.into();
+        let n = input.narrative.as_mut().unwrap();
+        n.executive_summary = hostile.into();
+        n.key_takeaways = vec![hostile.into()];
         let p = payload(&input);
-        assert_eq!(p["blocks"][2]["text"]["text"], "Sales &amp; &lt;!channel&gt; &gt; plan");
+        for t in parsed_texts(&p) {
+            assert!(!t.contains("evil") && !t.contains("channel") && !t.contains("urgent"), "data in mrkdwn: {t}");
+        }
+        let all = p.to_string();
+        assert!(all.contains("*urgent*"), "shown as typed, in plain text");
+        assert!(p["text"].as_str().unwrap().contains("&lt;!channel&gt;"), "the notification fallback is escaped");
+        assert_eq!(p["blocks"][2]["text"]["type"], "plain_text");
+        assert_eq!(p["blocks"][2]["text"]["emoji"], false);
     }
 
     #[test]
@@ -150,15 +191,17 @@ mod tests {
         assert!(blocks.len() <= MAX_BLOCKS);
         assert!(p["blocks"][0]["text"]["text"].as_str().unwrap().chars().count() <= MAX_HEADER_CHARS);
         let link = format!("<{}|Read the full report>", input.run_url);
-        let sections: Vec<&str> =
-            blocks.iter().filter(|b| b["type"] == "section").map(|b| b["text"]["text"].as_str().unwrap()).collect();
+        let sections: Vec<&str> = blocks
+            .iter()
+            .filter(|b| b["type"] == "section" && b["text"]["type"] == "plain_text")
+            .map(|b| b["text"]["text"].as_str().unwrap())
+            .collect();
         assert_eq!(sections.len(), 2);
         for s in sections {
             assert!(s.chars().count() <= MAX_SECTION_CHARS, "{} chars", s.chars().count());
-            assert!(s.ends_with(&link), "ends with {:?}", s.chars().rev().take(80).collect::<String>());
-            assert!(s.contains('…'));
-            assert!(!s.contains("&am…") && !s.contains("&a…"), "no entity is cut in half");
+            assert!(s.ends_with('…'));
         }
+        assert!(parsed_texts(&p).iter().any(|t| t == &link), "the rest is a link away");
         assert!(p["text"].as_str().unwrap().chars().count() <= MAX_FALLBACK_CHARS);
     }
 
@@ -167,8 +210,8 @@ mod tests {
         let mut input = sample_input();
         input.narrative = None;
         let p = payload(&input);
-        let body = p["blocks"][3]["text"]["text"].as_str().unwrap();
-        assert!(body.starts_with("*Sections*"), "{body}");
+        assert_eq!(p["blocks"][3]["text"]["text"], "*Sections*");
+        let body = p["blocks"][4]["text"]["text"].as_str().unwrap();
         assert!(body.contains("• Revenue by channel: 12 rows"), "{body}");
     }
 

@@ -3,6 +3,10 @@
 //! "Open report" action. The serialized message is kept under 28 KB by shortening the summary and
 //! the takeaways step by step (with "…" and a "Read the full report" note) until it fits.
 //! HTTP 202 means the workflow queued the message: the attempt is recorded as accepted.
+//!
+//! Chat injection: Teams parses Markdown in a `TextBlock` (links, emphasis, lists), so every text
+//! that comes from data travels in a `RichTextBlock` of `TextRun`s, which are shown as typed.
+//! Only our own fixed labels and the run link are `TextBlock`s.
 
 use crate::model::runs::RunStatus;
 use serde_json::{json, Value};
@@ -85,16 +89,12 @@ fn message(input: &DeliveryInput, digest: &text::Digest, budget: Budget) -> Valu
 /// The Adaptive Card.
 fn card(input: &DeliveryInput, digest: &text::Digest, budget: Budget) -> Value {
     let (summary, summary_cut) = clip(&digest.summary, budget.summary);
-    let mut body = vec![band(input), text_block(&summary)];
+    let mut body = vec![band(input), rich(&summary, json!({}), "Medium")];
     let shown: Vec<(String, bool)> = digest.items.iter().take(budget.items).map(|i| clip(i, budget.item)).collect();
     let mut cut = summary_cut || shown.iter().any(|(_, c)| *c);
     if !shown.is_empty() {
         body.push(json!({"type": "TextBlock", "text": digest.items_title, "weight": "Bolder", "wrap": true, "spacing": "Medium"}));
-        body.extend(
-            shown
-                .iter()
-                .map(|(t, _)| json!({"type": "TextBlock", "text": format!("- {t}"), "wrap": true, "spacing": "Small"})),
-        );
+        body.extend(shown.iter().map(|(t, _)| rich(&format!("• {t}"), json!({}), "Small")));
     }
     let hidden = digest.items.len() - shown.len();
     if hidden > 0 {
@@ -122,8 +122,8 @@ fn band(input: &DeliveryInput) -> Value {
         "style": style(input.status),
         "bleed": true,
         "items": [
-            {"type": "TextBlock", "text": text::truncate(title, MAX_LINE_CHARS), "size": "Large", "weight": "Bolder", "wrap": true},
-            {"type": "TextBlock", "text": text::truncate(&text::subtitle(input), MAX_LINE_CHARS), "isSubtle": true, "wrap": true, "spacing": "None"},
+            rich(&text::truncate(title, MAX_LINE_CHARS), json!({"size": "Large", "weight": "Bolder"}), "None"),
+            rich(&text::truncate(&text::subtitle(input), MAX_LINE_CHARS), json!({"isSubtle": true}), "None"),
         ],
     })
 }
@@ -137,9 +137,14 @@ pub(super) fn style(status: RunStatus) -> &'static str {
     }
 }
 
-/// A wrapping text block.
-fn text_block(t: &str) -> Value {
-    json!({"type": "TextBlock", "text": t, "wrap": true, "spacing": "Medium"})
+/// Data as a rich text block of one run: shown exactly as typed (no Markdown), with the run's
+/// styling (`size`, `weight`, `isSubtle`).
+fn rich(t: &str, style: Value, spacing: &str) -> Value {
+    let mut run = json!({"type": "TextRun", "text": t});
+    if let (Some(r), Some(extra)) = (run.as_object_mut(), style.as_object()) {
+        r.extend(extra.clone());
+    }
+    json!({"type": "RichTextBlock", "inlines": [run], "spacing": spacing})
 }
 
 /// `s` cut to `max` characters with "…", and whether it was cut.
@@ -176,19 +181,44 @@ mod tests {
         assert_eq!(card["actions"][0]["url"], input.run_url.as_str());
         let band = &card["body"][0];
         assert_eq!((band["type"].as_str(), band["style"].as_str()), (Some("Container"), Some("good")));
-        assert_eq!(band["items"][0]["text"], "Weekly revenue");
-        assert_eq!(
-            (band["items"][0]["size"].as_str(), band["items"][0]["weight"].as_str()),
-            (Some("Large"), Some("Bolder"))
-        );
-        assert_eq!(band["items"][1]["isSubtle"], true);
-        assert_eq!(card["body"][1]["text"], input.narrative.as_ref().unwrap().executive_summary.as_str());
+        let title = &band["items"][0]["inlines"][0];
+        assert_eq!(title["text"], "Weekly revenue");
+        assert_eq!((title["size"].as_str(), title["weight"].as_str()), (Some("Large"), Some("Bolder")));
+        assert_eq!(band["items"][1]["inlines"][0]["isSubtle"], true);
+        assert_eq!(card["body"][1]["inlines"][0]["text"], input.narrative.as_ref().unwrap().executive_summary.as_str());
         assert!(card["body"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|b| b["text"].as_str().is_some_and(|t| t.starts_with("- Paid search"))));
+            .any(|b| b["inlines"][0]["text"].as_str().is_some_and(|t| t.starts_with("• Paid search"))));
         assert!(!String::from_utf8(payload(&input)).unwrap().contains("Read the full report"), "nothing was cut");
+    }
+
+    #[test]
+    fn data_never_reaches_a_markdown_text_block_so_it_cannot_link_or_format() {
+        let mut input = sample_input();
+        let hostile = "**urgent** [click](https://evil.example) <at>everyone</at> _x_";
+        input.template_name = hostile.into();
+        let n = input.narrative.as_mut().unwrap();
+        n.executive_summary = hostile.into();
+        n.key_takeaways = vec![hostile.into()];
+        let v = parsed(&input);
+        let mut blocks = Vec::new();
+        fn walk(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::Object(m) if m.get("type").and_then(Value::as_str) == Some("TextBlock") => {
+                    out.push(m["text"].as_str().unwrap_or_default().to_string())
+                }
+                Value::Object(m) => m.values().for_each(|x| walk(x, out)),
+                Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+                _ => {}
+            }
+        }
+        walk(&v, &mut blocks);
+        for t in &blocks {
+            assert!(!t.contains("evil") && !t.contains("urgent"), "data in a Markdown text block: {t}");
+        }
+        assert!(v.to_string().contains("[click](https://evil.example)"), "shown as typed, in a text run");
     }
 
     #[test]
@@ -209,7 +239,7 @@ mod tests {
         assert!(bytes.len() <= MAX_BYTES, "{} bytes", bytes.len());
         let v: Value = serde_json::from_slice(&bytes).unwrap();
         let body = v["attachments"][0]["content"]["body"].as_array().unwrap();
-        assert!(body[1]["text"].as_str().unwrap().ends_with('…'));
+        assert!(body[1]["inlines"][0]["text"].as_str().unwrap().ends_with('…'));
         let last = body.last().unwrap()["text"].as_str().unwrap();
         assert_eq!(last, format!("[Read the full report]({})", input.run_url));
         assert!(bytes.len() > MAX_BYTES / 2, "it shrinks only as much as needed, here to {} bytes", bytes.len());
