@@ -15,6 +15,19 @@ use serde_json::json;
 
 /// Most schedules one tenant may have.
 pub const MAX_SCHEDULES_PER_TENANT: i64 = 100;
+/// Most destinations one schedule (or a template's fallback list) may name.
+pub const MAX_DESTINATIONS: usize = 20;
+
+/// A list of destination ids de-duplicated (first occurrence kept) and capped at
+/// [`MAX_DESTINATIONS`]: past the cap, a field error.
+pub fn dedup_destinations(field: &str, ids: Vec<String>, errs: &mut Vec<FieldError>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let out: Vec<String> = ids.into_iter().filter(|id| seen.insert(id.clone())).collect();
+    if out.len() > MAX_DESTINATIONS {
+        errs.push(fe(field, format!("at most {MAX_DESTINATIONS} destinations (got {})", out.len())));
+    }
+    out
+}
 
 fn fe(field: &str, message: impl Into<String>) -> FieldError {
     FieldError { field: field.into(), message: message.into() }
@@ -76,7 +89,7 @@ pub async fn check_destinations(
     ids: &[String],
     errs: &mut Vec<FieldError>,
 ) -> Result<(), AppError> {
-    for (i, id) in ids.iter().enumerate() {
+    for (i, id) in ids.iter().enumerate().take(MAX_DESTINATIONS) {
         match store::destinations::get(&state.db.pool, tenant_id, id).await? {
             Some(d) if d.deleted_at.is_none() => {}
             _ => errs.push(fe(&format!("{field}[{i}]"), format!("no destination '{id}' in this organisation"))),
@@ -113,7 +126,7 @@ pub async fn validate(
         }
         Some(c) => CronSpec::parse(c).map_err(|e| errs.push(fe(&f("cronExpression"), e.to_string()))).ok(),
     };
-    let destinations = s.destinations.clone().unwrap_or_default();
+    let destinations = dedup_destinations(&f("destinations"), s.destinations.clone().unwrap_or_default(), errs);
     check_destinations(state, tenant_id, &f("destinations"), &destinations, errs).await?;
     let enabled = s.enabled.unwrap_or(true);
     let (Some(cron), Some(tz)) = (cron, tz) else { return Ok(None) };

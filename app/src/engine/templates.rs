@@ -13,6 +13,9 @@ use crate::model::{AppError, Dashboard, FieldError, Period};
 use serde_json::json;
 use std::collections::BTreeMap;
 
+/// Most source parameters a template keeps (`groupBy`, `model`, …).
+pub const MAX_PARAMS: usize = 10;
+
 fn fe(field: &str, message: impl Into<String>) -> FieldError {
     FieldError { field: field.into(), message: message.into() }
 }
@@ -58,7 +61,11 @@ async fn validate_template(
         }
     }
     let mut formats: Vec<String> = Vec::new();
-    for (i, f) in t.formats.clone().unwrap_or_else(|| vec!["pdf".into()]).iter().enumerate() {
+    let asked = t.formats.clone().unwrap_or_else(|| vec!["pdf".into()]);
+    if asked.len() > 10 {
+        errs.push(fe("formats", "at most 10 entries (pdf, csv, md, html)"));
+    }
+    for (i, f) in asked.iter().take(10).enumerate() {
         match super::render::ReportFormat::parse(f) {
             Some(fmt) if !formats.contains(&fmt.extension().to_string()) => formats.push(fmt.extension().into()),
             Some(_) => {}
@@ -68,7 +75,11 @@ async fn validate_template(
     if formats.is_empty() && !errs.iter().any(|e| e.field.starts_with("formats")) {
         errs.push(fe("formats", "choose at least one format"));
     }
-    let fallback = t.fallback_destinations.clone().unwrap_or_default();
+    let fallback = schedules::dedup_destinations("fallbackDestinations", t.fallback_destinations.clone().unwrap_or_default(), errs);
+    let params = t.params.clone().unwrap_or_default();
+    if params.len() > MAX_PARAMS || params.iter().any(|(k, v)| k.chars().count() > 64 || v.chars().count() > 200) {
+        errs.push(fe("params", format!("at most {MAX_PARAMS} parameters, names up to 64 characters and values up to 200")));
+    }
     schedules::check_destinations(state, tenant_id, "fallbackDestinations", &fallback, errs).await?;
     let narrative = t.narrative.clone().unwrap_or_default();
     if narrative.prompt.as_deref().is_some_and(|p| p.chars().count() > 2000) {
@@ -80,7 +91,7 @@ async fn validate_template(
             dashboard,
             period,
             segment_id: t.segment_id.clone().filter(|s| !s.is_empty() && dashboard.supports_segment()),
-            params: t.params.clone().unwrap_or_default(),
+            params,
             formats,
             narrative,
             fallback,

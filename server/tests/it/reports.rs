@@ -293,3 +293,23 @@ db_test!(artifacts_past_the_retention_window_lose_their_bytes_but_the_run_keeps_
         assert_eq!((&a["sha256"], &a["sizeBytes"], &a["pruned"]), (&b["sha256"], &b["sizeBytes"], &json!(true)));
     }
 });
+
+db_test!(lists_in_a_report_body_are_capped_and_de_duplicated, |app| {
+    let (t, c) = demo(&app).await;
+    let admin = app.client_as(&t, Role::Admin).await;
+    let dest = app.webhook(&admin, "Desk", "http://127.0.0.1:9/hook").await;
+    let mut body = weekly("Twice", vec![dest.clone(), dest.clone(), dest.clone()]);
+    let created = create(&app, &c, &body).await;
+    assert_eq!(created["schedules"][0]["destinations"], json!([dest]), "duplicates collapse to one");
+    body["schedule"]["destinations"] = json!((0..25).map(|i| format!("d{i}")).collect::<Vec<_>>());
+    body["formats"] = json!(vec!["pdf"; 11]);
+    body["params"] = json!((0..11).map(|i| (format!("k{i}"), "v")).collect::<std::collections::BTreeMap<_, _>>());
+    let r = c.post(app.url("/api/v1/reports/templates")).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let e: Value = r.json().await.unwrap();
+    let fields: Vec<&str> = e["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
+    for f in ["schedule.destinations", "formats", "params"] {
+        assert!(fields.contains(&f), "{f} in {fields:?}");
+    }
+    assert!(e["error"]["details"].as_array().unwrap().len() < 40, "one error per capped list, not one per entry");
+});
