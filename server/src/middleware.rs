@@ -150,6 +150,37 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
+/// Largest body of sign-in and server-function requests (small forms and JSON).
+pub const SMALL_BODY_BYTES: usize = 16 * 1024;
+/// Largest body of other API requests (templates, destinations, previews).
+pub const API_BODY_BYTES: usize = 1024 * 1024;
+
+/// The body limit of a path: ingest keeps the large one (`BODY_LIMIT_BYTES`), sign-in and server
+/// functions get 16 KiB, the rest of the API 1 MiB.
+pub fn body_limit_of(path: &str) -> usize {
+    if path == "/api/v1/interactions" || path == "/api/v1/decisions" {
+        crate::BODY_LIMIT_BYTES
+    } else if path.starts_with("/sfn/") || path.starts_with("/api/v1/auth/") || path.starts_with("/api/cron/") {
+        SMALL_BODY_BYTES
+    } else {
+        API_BODY_BYTES
+    }
+}
+
+/// Enforces [`body_limit_of`]: a declared length over it is refused at once (413 in the envelope),
+/// and a body that grows past it while read (chunked) fails its read, also as 413.
+pub async fn limit_body(req: Request, next: Next) -> Response {
+    let limit = body_limit_of(req.uri().path());
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return AppError::new(app::model::ErrorCode::PayloadTooLarge, format!("the request body is larger than {} KiB", limit / 1024))
+            .into_response();
+    }
+    let (parts, body) = req.into_parts();
+    let limited = axum::body::Body::new(http_body_util::Limited::new(body, limit));
+    next.run(Request::from_parts(parts, limited)).await
+}
+
 /// A 401 for REST handlers reached without a principal.
 pub fn unauthenticated() -> Response {
     (StatusCode::UNAUTHORIZED, AppError::unauthenticated("please sign in or send X-API-Key")).into_response()

@@ -63,39 +63,82 @@ pub struct DecisionRow {
 
 /// Splits a body into rows: a JSON array, or one JSON object per line (NDJSON).
 pub fn parse_rows<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<Vec<T>, AppError> {
+    parse_rows_capped(body, MAX_ROWS)
+}
+
+/// [`parse_rows`] with a row cap. Rows are counted while the body is parsed, one at a time, each
+/// turned into its typed row at once: a batch over the cap is refused as soon as the cap is
+/// passed, without reading the rest or ever holding the whole batch as JSON values.
+pub fn parse_rows_capped<T: serde::de::DeserializeOwned>(body: &[u8], cap: usize) -> Result<Vec<T>, AppError> {
     let text = std::str::from_utf8(body).map_err(|_| AppError::new(ErrorCode::BadRequest, "the body is not UTF-8"))?;
-    let trimmed = text.trim_start();
-    let values: Vec<serde_json::Value> =
-        if trimmed.starts_with('[') {
-            serde_json::from_str(trimmed)
-                .map_err(|e| AppError::new(ErrorCode::BadRequest, format!("malformed JSON: {e}")))?
-        } else {
-            let mut out = Vec::new();
-            for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-                out.push(serde_json::from_str(line).map_err(|e| {
-                    AppError::new(ErrorCode::BadRequest, format!("line {}: malformed JSON: {e}", i + 1))
-                })?);
-            }
-            out
-        };
-    if values.is_empty() {
-        return Err(AppError::invalid("rows", "the batch is empty"));
-    }
-    if values.len() > MAX_ROWS {
-        return Err(AppError::invalid("rows", format!("at most {MAX_ROWS} rows per batch; got {}", values.len())));
-    }
-    let mut rows = Vec::with_capacity(values.len());
+    let too_many = || AppError::invalid("rows", format!("at most {cap} rows per batch"));
+    let mut rows = Vec::new();
     let mut errors = Vec::new();
-    for (i, v) in values.into_iter().enumerate() {
-        match serde_json::from_value::<T>(v) {
-            Ok(r) => rows.push(r),
-            Err(e) => push_err(&mut errors, i, "row", e.to_string()),
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('[') {
+        let mut de = serde_json::Deserializer::from_str(trimmed);
+        let visitor = RowsVisitor::<T> { cap, rows: &mut rows, errors: &mut errors, _t: std::marker::PhantomData };
+        match serde::Deserializer::deserialize_seq(&mut de, visitor) {
+            Ok(()) => de.end().map_err(|e| AppError::new(ErrorCode::BadRequest, format!("malformed JSON: {e}")))?,
+            Err(e) if e.to_string().starts_with(TOO_MANY) => return Err(too_many()),
+            Err(e) => return Err(AppError::new(ErrorCode::BadRequest, format!("malformed JSON: {e}"))),
         }
+    } else {
+        let mut n = 0;
+        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            if n == cap {
+                return Err(too_many());
+            }
+            match serde_json::from_str::<serde_json::Value>(line) {
+                Err(e) => return Err(AppError::new(ErrorCode::BadRequest, format!("line {}: malformed JSON: {e}", i + 1))),
+                Ok(v) => match serde_json::from_value::<T>(v) {
+                    Ok(r) => rows.push(r),
+                    Err(e) => push_err(&mut errors, n, "row", e.to_string()),
+                },
+            }
+            n += 1;
+        }
+    }
+    if rows.is_empty() && errors.is_empty() {
+        return Err(AppError::invalid("rows", "the batch is empty"));
     }
     if errors.is_empty() {
         Ok(rows)
     } else {
         Err(refuse(errors))
+    }
+}
+
+const TOO_MANY: &str = "narrate: too many rows";
+
+/// Reads a JSON array element by element into typed rows (or per-row errors), stopping past the cap.
+struct RowsVisitor<'a, T> {
+    cap: usize,
+    rows: &'a mut Vec<T>,
+    errors: &'a mut Vec<FieldError>,
+    _t: std::marker::PhantomData<T>,
+}
+
+impl<'de, T: serde::de::DeserializeOwned> serde::de::Visitor<'de> for RowsVisitor<'_, T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of rows")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0;
+        while let Some(v) = seq.next_element::<serde_json::Value>()? {
+            if i == self.cap {
+                return Err(serde::de::Error::custom(TOO_MANY));
+            }
+            match serde_json::from_value::<T>(v) {
+                Ok(r) => self.rows.push(r),
+                Err(e) => push_err(self.errors, i, "row", e.to_string()),
+            }
+            i += 1;
+        }
+        Ok(())
     }
 }
 
@@ -423,5 +466,39 @@ pub fn interactions_from_csv(text: &str) -> Result<Vec<InteractionRow>, AppError
         Ok(rows)
     } else {
         Err(refuse(errors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Row {
+        #[allow(dead_code)]
+        n: i64,
+    }
+
+    #[test]
+    fn a_batch_over_the_cap_is_refused_as_soon_as_the_cap_is_passed() {
+        // Four rows against a cap of three, then bytes that are not JSON at all: the refusal names
+        // the cap, not the garbage, so parsing stopped at the fourth row.
+        let array = br#"[{"n":1},{"n":2},{"n":3},{"n":4}, this is not JSON"#;
+        let e = parse_rows_capped::<Row>(array, 3).unwrap_err();
+        assert_eq!((e.status, e.details[0].field.as_str()), (422, "rows"));
+        assert!(e.message.contains("at most 3 rows"), "{}", e.message);
+        let ndjson = b"{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n{\"n\":4}\nthis is not JSON\n";
+        let e = parse_rows_capped::<Row>(ndjson, 3).unwrap_err();
+        assert!(e.message.contains("at most 3 rows"), "{}", e.message);
+    }
+
+    #[test]
+    fn rows_within_the_cap_parse_and_bad_rows_are_listed_by_index() {
+        assert_eq!(parse_rows_capped::<Row>(br#"[{"n":1},{"n":2}]"#, 3).unwrap().len(), 2);
+        let e = parse_rows_capped::<Row>(br#"[{"n":1},{"n":"two"},{"x":3}]"#, 3).unwrap_err();
+        let fields: Vec<&str> = e.details.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(fields, ["rows[1].row", "rows[2].row"]);
+        assert_eq!(parse_rows_capped::<Row>(b"[]", 3).unwrap_err().status, 422, "an empty batch");
+        assert_eq!(parse_rows_capped::<Row>(b"[{\"n\":1}] trailing", 3).unwrap_err().status, 400);
     }
 }
