@@ -538,6 +538,7 @@ pub fn settings(state: &AppState) -> Settings {
 pub async fn test(state: &AppState, tenant_id: &str, actor: &str, id: &str) -> Result<TestOutcome, AppError> {
     let stored = get(state, tenant_id, id, false).await?;
     let now = state.clock.now_ms();
+    state.rate_limits.take(super::limits::Action::DestinationTest, tenant_id, actor, now)?;
     let generated = super::sources::common::iso_instant(now);
     let input = DeliveryInput {
         delivery_id: format!("test-{}", new_id()),

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod destinations;
 pub mod error;
 pub mod ingest;
+pub mod limits;
 pub mod metrics;
 pub mod narrative;
 pub mod outbound;

@@ -16,6 +16,9 @@ pub struct Options {
     pub narrative: bool,
     /// The template's prompt addendum.
     pub prompt: Option<String>,
+    /// Reuse a narrative of the same view written within the hour (one-off exports); saved
+    /// reports always write a fresh one.
+    pub cache_narrative: bool,
 }
 
 /// Builds the report for a dashboard view of the caller's tenant.
@@ -27,6 +30,7 @@ pub async fn assemble(
     opts: &Options,
 ) -> Result<Report, AppError> {
     let now = state.clock.now_ms();
+    let (params, segment_id) = (req.params.clone(), req.segment_id.map(str::to_string));
     let data = sources::load(&state.db, tenant_id, req, now).await?;
     let segment =
         data.segment_id.as_ref().and_then(|id| data.segments.iter().find(|s| &s.id == id)).map(|s| s.name.clone());
@@ -57,7 +61,24 @@ pub async fn assemble(
         sections,
     };
     if opts.narrative {
-        report.narrative = Some(narrative::narrate(state, tenant_id, &report, opts.prompt.as_deref()).await);
+        let key = format!(
+            "export\0{tenant_id}\0{}\0{}\0{}\0{}\0{}",
+            report.dashboard.key(),
+            report.period.key(),
+            segment_id.as_deref().unwrap_or_default(),
+            serde_json::to_string(&params).unwrap_or_default(),
+            opts.prompt.as_deref().unwrap_or_default()
+        );
+        let cached = if opts.cache_narrative { state.narrative_cache.get(&key, now) } else { None };
+        let n = match cached {
+            Some(n) => n,
+            None => narrative::narrate(state, tenant_id, &report, opts.prompt.as_deref()).await,
+        };
+        // A fallback (the provider failed) is not kept: the next export asks the provider again.
+        if opts.cache_narrative && !n.fallback {
+            state.narrative_cache.put(key, n.clone(), now);
+        }
+        report.narrative = Some(n);
     }
     Ok(report)
 }

@@ -19,6 +19,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Slows down password guessing.
     pub login_limiter: Arc<LoginLimiter>,
+    /// Per-caller limits on costly actions (exports, Run Now, destination tests).
+    pub rate_limits: Arc<super::limits::RateLimits>,
     /// The Executive dashboard's narratives, one hour per tenant and filter.
     pub narrative_cache: Arc<super::narrative::Cache>,
     /// The built-in ticker's health (last good tick, failures).
@@ -41,6 +43,7 @@ impl AppState {
             clock,
             leptos_options,
             login_limiter: Arc::new(LoginLimiter::default()),
+            rate_limits: Arc::default(),
             narrative_cache: Arc::new(super::narrative::Cache::default()),
             ticker: Arc::default(),
             last_tick: Arc::new(std::sync::atomic::AtomicI64::new(0)),

@@ -42,13 +42,16 @@ pub async fn preview(
     let format = ReportFormat::parse(&b.format).ok_or_else(|| {
         AppError::invalid("format", format!("unknown format '{}': expected pdf, csv, md or html", b.format))
     })?;
+    s.rate_limits.take(app::engine::limits::Action::Export, &p.tenant_id, &p.actor, s.clock.now_ms())?;
     let req = Request {
         key: &b.dashboard,
         period: b.period.as_deref(),
         segment_id: b.segment_id.as_deref(),
         params: b.params,
     };
-    let opts = Options { narrative: b.narrative && format != ReportFormat::Csv, ..Options::default() };
+    // The narrative of a view is cached for an hour like the Executive card's (an AI provider is
+    // asked at most once an hour per tenant and view, however often it is exported).
+    let opts = Options { narrative: b.narrative && format != ReportFormat::Csv, cache_narrative: true, ..Options::default() };
     let report = report::assemble(&s, &p.tenant_id, &p.tenant_name, req, &opts).await?;
     let started = std::time::Instant::now();
     let (report, bytes) = tokio::task::spawn_blocking(move || {

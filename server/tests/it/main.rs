@@ -12,6 +12,7 @@ mod export;
 mod identity;
 mod ledger;
 mod lifecycle;
+mod limits;
 mod multiprocess;
 mod narrative;
 mod reports;

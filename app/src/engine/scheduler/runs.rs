@@ -170,7 +170,7 @@ async fn pipeline(state: &AppState, run: &RunRef, owner: &str) -> Result<Produce
         params: t.params.clone(),
     };
     let opts =
-        Options { title: Some(t.name.clone()), narrative: t.narrative.enabled, prompt: t.narrative.prompt.clone() };
+        Options { title: Some(t.name.clone()), narrative: t.narrative.enabled, prompt: t.narrative.prompt.clone(), cache_narrative: false };
     let report = report::assemble(state, &run.tenant_id, &run.tenant_name, req, &opts).await?;
     let artifacts = store_artifacts(state, run, owner, &t, &report).await?;
     let dest_ids = destinations_for(state, &run.tenant_id, &t, row.schedule_id.as_deref()).await;
@@ -329,6 +329,7 @@ pub async fn run_now(
         ));
     }
     let t = templates::get(state, tenant_id, template_id).await?;
+    state.rate_limits.take(crate::engine::limits::Action::RunNow, tenant_id, actor, state.clock.now_ms())?;
     let busy = |id: String| AppError::conflict("a run of this report is already queued or running").with_run(id);
     if let Some(active) = store::runs::active_for_template(&state.db.pool, tenant_id, template_id).await? {
         return Err(busy(active));
