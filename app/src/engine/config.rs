@@ -63,6 +63,10 @@ pub struct Config {
     /// `NARRATE_SQLITE_BUSY_TIMEOUT_MS`: how long a SQLite writer waits for the write lock
     /// (default 15 000) before the write is retried.
     pub sqlite_busy_timeout_ms: u64,
+    /// `NARRATE_SMTP_FROM`: the sender of every report mail (tenants' addresses go to Reply-To).
+    pub smtp_from: Option<String>,
+    /// `NARRATE_SMTP_ALLOWED_FROM_DOMAINS`: domains tenants may send as (comma-separated).
+    pub smtp_allowed_from_domains: Vec<String>,
     /// `NARRATE_TRUSTED_PROXIES`: addresses or CIDR blocks of reverse proxies whose
     /// `X-Forwarded-For` names the client (comma-separated; default none: the TCP peer is the client).
     pub trusted_proxies: Vec<Cidr>,
@@ -185,6 +189,10 @@ impl Config {
                 "NARRATE_SQLITE_BUSY_TIMEOUT_MS",
                 crate::engine::db::DEFAULT_SQLITE_BUSY_TIMEOUT_MS as i64,
             )? as u64,
+            smtp_from: get("NARRATE_SMTP_FROM"),
+            smtp_allowed_from_domains: get("NARRATE_SMTP_ALLOWED_FROM_DOMAINS")
+                .map(|v| v.split(',').map(|d| d.trim().to_ascii_lowercase()).filter(|d| !d.is_empty()).collect())
+                .unwrap_or_default(),
             trusted_proxies: match get("NARRATE_TRUSTED_PROXIES") {
                 None => Vec::new(),
                 Some(v) => v

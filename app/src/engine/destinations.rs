@@ -358,6 +358,17 @@ pub async fn get(state: &AppState, tenant_id: &str, id: &str, with_deleted: bool
     Ok(stored)
 }
 
+/// The operator's sender policy at save time: without `NARRATE_SMTP_FROM`, a tenant's address is
+/// the sender, so it must be in `NARRATE_SMTP_ALLOWED_FROM_DOMAINS` when that is set.
+fn check_sender(state: &AppState, kind: &str, public: &Value) -> Result<(), AppError> {
+    let allowed = &state.config.smtp_allowed_from_domains;
+    let from = public.get("from").and_then(Value::as_str).unwrap_or_default();
+    if kind == "email" && state.config.smtp_from.is_none() && !allowed.is_empty() && !delivery::domain_allowed(from, allowed) {
+        return Err(AppError::invalid("config.from", format!("this server sends only as addresses at {}", allowed.join(", "))));
+    }
+    Ok(())
+}
+
 fn seal_secret(state: &AppState, secret: &BTreeMap<String, Value>) -> Result<Option<String>, AppError> {
     if secret.is_empty() {
         return Ok(None);
@@ -394,6 +405,7 @@ pub async fn create(
             return Err(AppError::validation(errs));
         }
     };
+    check_sender(state, &kind, &parsed.public)?;
     let sealed = seal_secret(state, &parsed.secret)?;
     let (id, now) = (new_id(), state.clock.now_ms());
     let mut tx = state.db.pool.begin().await?;
@@ -463,6 +475,7 @@ pub async fn update(
                 return Err(AppError::validation(errs));
             }
         };
+    check_sender(state, &current.view.kind, &parsed.public)?;
     let sealed = seal_secret(state, &parsed.secret)?;
     let now = state.clock.now_ms();
     let enabled = input.enabled.unwrap_or(current.view.enabled);
@@ -530,6 +543,8 @@ pub fn settings(state: &AppState) -> Settings {
     Settings {
         allow_private: state.config.allow_private_destinations,
         smtp_url: state.config.smtp_url.clone(),
+        smtp_from: state.config.smtp_from.clone(),
+        allowed_from_domains: state.config.smtp_allowed_from_domains.clone(),
         ..Settings::default()
     }
 }

@@ -348,3 +348,22 @@ db_test!(below_admin_a_webhook_url_shows_only_its_origin, |app| {
         .unwrap();
     assert_eq!(mine["config"]["url"], hook, "the admin who edits it sees it");
 });
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_an_operator_sender_a_tenant_may_only_send_as_an_allowed_domain() {
+    let app = TestApp::start_with(Backend::Sqlite, &[("NARRATE_SMTP_ALLOWED_FROM_DOMAINS", "acme.example, acme.test")]).await.unwrap();
+    let t = app.tenant("acme").await;
+    let admin = app.client_as(&t, Role::Admin).await;
+    let create = |from: &str| {
+        admin
+            .post(app.url("/api/v1/notifications/destinations"))
+            .json(&json!({"kind": "email", "name": format!("Mail {from}"), "config": {"from": from, "to": ["ops@acme.test"]}}))
+            .send()
+    };
+    assert_eq!(create("reports@acme.example").await.unwrap().status(), 201);
+    let r = create("ceo@bank.example").await.unwrap();
+    assert_eq!(r.status(), 422);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["details"][0]["field"], "config.from");
+    assert!(e["error"]["message"].as_str().unwrap().contains("acme.example, acme.test"), "{e}");
+}

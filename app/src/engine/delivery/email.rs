@@ -4,6 +4,12 @@
 //! artifacts together exceed the size cap, their download links instead, saying so. Permanent SMTP
 //! errors (5xx) fail; transient ones (4xx) and connection trouble are retried. The SMTP URL holds
 //! credentials: it is never logged nor returned.
+//!
+//! Sender policy: the operator's server sends, so the operator decides who it sends as. With
+//! `NARRATE_SMTP_FROM` set, that is the `From` of every report, and a tenant's own address goes to
+//! `Reply-To` — unless its domain is one `NARRATE_SMTP_ALLOWED_FROM_DOMAINS` lets tenants use.
+//! Without `NARRATE_SMTP_FROM`, a tenant's address is the sender, and the allowed domains (when
+//! set) are enforced when the destination is saved.
 
 use std::time::Duration;
 
@@ -108,7 +114,8 @@ pub(super) fn build(
     input: &DeliveryInput,
     settings: &Settings,
 ) -> Result<Message, String> {
-    let sender = mailbox(from, "sender")?;
+    let (sender, reply_to) = sender_of(from, reply_to, settings)?;
+    let reply_to = reply_to.as_deref();
     if to.iter().all(|t| t.trim().is_empty()) {
         return Err("the email destination has no recipients".into());
     }
@@ -131,6 +138,23 @@ pub(super) fn build(
         }
     }
     b.multipart(mixed).map_err(|e| format!("the email could not be built: {e}"))
+}
+
+/// Whether an address's domain is one tenants may send as.
+pub fn domain_allowed(addr: &str, allowed: &[String]) -> bool {
+    let domain = addr.trim().rsplit('@').next().unwrap_or_default().trim_end_matches('>').to_ascii_lowercase();
+    allowed.iter().any(|d| d.eq_ignore_ascii_case(&domain))
+}
+
+/// The sender and reply-to of a report mail under the operator's policy (see the module doc).
+fn sender_of(from: &str, reply_to: Option<&str>, settings: &Settings) -> Result<(Mailbox, Option<String>), String> {
+    match settings.smtp_from.as_deref().filter(|f| !f.trim().is_empty()) {
+        Some(operator) if !domain_allowed(from, &settings.allowed_from_domains) => {
+            let reply = reply_to.filter(|r| !r.trim().is_empty()).unwrap_or(from);
+            Ok((mailbox(operator, "operator's sender")?, Some(reply.to_string()).filter(|r| !r.trim().is_empty())))
+        }
+        _ => Ok((mailbox(from, "sender")?, reply_to.map(str::to_string))),
+    }
 }
 
 /// An address parsed by lettre; the error names the role and the address.

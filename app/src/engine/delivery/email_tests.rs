@@ -232,3 +232,29 @@ async fn smtp_errors_never_contain_the_smtp_url_or_its_password() {
         assert!(!e.contains("pa55-w0rd-secret") && !e.contains(&smtp_url), "{e}");
     }
 }
+
+#[tokio::test]
+async fn with_an_operator_sender_a_tenants_address_goes_to_reply_to_unless_its_domain_is_allowed() {
+    let mut server = smtp_server(RCPT_OK).await;
+    let spoof = Destination::Email {
+        from: "CEO <ceo@bank.example>".into(),
+        to: vec!["ops@example.com".into()],
+        reply_to: None,
+    };
+    let mut settings = settings_for(&server);
+    settings.smtp_from = Some("Narrate <reports@narrate.example>".into());
+    settings.allowed_from_domains = vec!["example.com".into()];
+    let (out, _) = run(&spoof, &sample_input(), &settings).await;
+    assert_eq!(out.status, DeliveryStatus::Delivered, "{:?}", out.error);
+    let raw = server.messages.try_recv().unwrap();
+    let msg = MessageParser::default().parse(&raw).unwrap();
+    assert_eq!(msg.from().unwrap().first().unwrap().address(), Some("reports@narrate.example"), "the operator sends");
+    assert_eq!(msg.reply_to().unwrap().first().unwrap().address(), Some("ceo@bank.example"), "the tenant is replied to");
+    // An address at an allowed domain sends as itself.
+    let (out, _) = run(&email_dest(), &sample_input(), &settings).await;
+    assert_eq!(out.status, DeliveryStatus::Delivered);
+    let raw = server.messages.try_recv().unwrap();
+    let msg = MessageParser::default().parse(&raw).unwrap();
+    assert_eq!(msg.from().unwrap().first().unwrap().address(), Some("reports@example.com"));
+    assert_eq!(msg.reply_to().unwrap().first().unwrap().address(), Some("team@example.com"));
+}

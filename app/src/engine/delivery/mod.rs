@@ -4,6 +4,7 @@
 //! header values and SMTP credentials are redacted from every error before it leaves this module.
 
 mod email;
+pub use email::domain_allowed;
 mod http;
 pub mod retry;
 mod slack;
@@ -201,6 +202,10 @@ pub struct Settings {
     pub email_max_bytes: usize,
     /// Above this many artifact bytes in total, webhooks carry URLs instead of base64.
     pub webhook_inline_max_bytes: usize,
+    /// `NARRATE_SMTP_FROM`: the operator's sender of every report mail.
+    pub smtp_from: Option<String>,
+    /// `NARRATE_SMTP_ALLOWED_FROM_DOMAINS`: domains tenants may send as.
+    pub allowed_from_domains: Vec<String>,
 }
 
 impl Default for Settings {
@@ -214,6 +219,8 @@ impl Default for Settings {
             base_backoff: Duration::from_secs(1),
             email_max_bytes: 10 * 1024 * 1024,
             webhook_inline_max_bytes: 5 * 1024 * 1024,
+            smtp_from: None,
+            allowed_from_domains: Vec::new(),
         }
     }
 }
@@ -229,6 +236,8 @@ impl std::fmt::Debug for Settings {
             .field("base_backoff", &self.base_backoff)
             .field("email_max_bytes", &self.email_max_bytes)
             .field("webhook_inline_max_bytes", &self.webhook_inline_max_bytes)
+            .field("smtp_from", &self.smtp_from)
+            .field("allowed_from_domains", &self.allowed_from_domains)
             .finish()
     }
 }
