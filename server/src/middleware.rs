@@ -171,10 +171,14 @@ pub fn body_limit_of(path: &str) -> usize {
 /// and a body that grows past it while read (chunked) fails its read, also as 413.
 pub async fn limit_body(req: Request, next: Next) -> Response {
     let limit = body_limit_of(req.uri().path());
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return AppError::new(app::model::ErrorCode::PayloadTooLarge, format!("the request body is larger than {} KiB", limit / 1024))
-            .into_response();
+        return AppError::new(
+            app::model::ErrorCode::PayloadTooLarge,
+            format!("the request body is larger than {} KiB", limit / 1024),
+        )
+        .into_response();
     }
     let (parts, body) = req.into_parts();
     let limited = axum::body::Body::new(http_body_util::Limited::new(body, limit));

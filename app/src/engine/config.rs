@@ -63,6 +63,8 @@ pub struct Config {
     /// `NARRATE_SQLITE_BUSY_TIMEOUT_MS`: how long a SQLite writer waits for the write lock
     /// (default 15 000) before the write is retried.
     pub sqlite_busy_timeout_ms: u64,
+    /// `NARRATE_METRICS_TOKEN`: when set, `/metrics` answers only `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
     /// `NARRATE_SMTP_FROM`: the sender of every report mail (tenants' addresses go to Reply-To).
     pub smtp_from: Option<String>,
     /// `NARRATE_SMTP_ALLOWED_FROM_DOMAINS`: domains tenants may send as (comma-separated).
@@ -189,6 +191,7 @@ impl Config {
                 "NARRATE_SQLITE_BUSY_TIMEOUT_MS",
                 crate::engine::db::DEFAULT_SQLITE_BUSY_TIMEOUT_MS as i64,
             )? as u64,
+            metrics_token: get("NARRATE_METRICS_TOKEN"),
             smtp_from: get("NARRATE_SMTP_FROM"),
             smtp_allowed_from_domains: get("NARRATE_SMTP_ALLOWED_FROM_DOMAINS")
                 .map(|v| v.split(',').map(|d| d.trim().to_ascii_lowercase()).filter(|d| !d.is_empty()).collect())

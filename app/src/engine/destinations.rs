@@ -363,8 +363,15 @@ pub async fn get(state: &AppState, tenant_id: &str, id: &str, with_deleted: bool
 fn check_sender(state: &AppState, kind: &str, public: &Value) -> Result<(), AppError> {
     let allowed = &state.config.smtp_allowed_from_domains;
     let from = public.get("from").and_then(Value::as_str).unwrap_or_default();
-    if kind == "email" && state.config.smtp_from.is_none() && !allowed.is_empty() && !delivery::domain_allowed(from, allowed) {
-        return Err(AppError::invalid("config.from", format!("this server sends only as addresses at {}", allowed.join(", "))));
+    if kind == "email"
+        && state.config.smtp_from.is_none()
+        && !allowed.is_empty()
+        && !delivery::domain_allowed(from, allowed)
+    {
+        return Err(AppError::invalid(
+            "config.from",
+            format!("this server sends only as addresses at {}", allowed.join(", ")),
+        ));
     }
     Ok(())
 }

@@ -90,7 +90,9 @@ pub fn parse_rows_capped<T: serde::de::DeserializeOwned>(body: &[u8], cap: usize
                 return Err(too_many());
             }
             match serde_json::from_str::<serde_json::Value>(line) {
-                Err(e) => return Err(AppError::new(ErrorCode::BadRequest, format!("line {}: malformed JSON: {e}", i + 1))),
+                Err(e) => {
+                    return Err(AppError::new(ErrorCode::BadRequest, format!("line {}: malformed JSON: {e}", i + 1)))
+                }
                 Ok(v) => match serde_json::from_value::<T>(v) {
                     Ok(r) => rows.push(r),
                     Err(e) => push_err(&mut errors, n, "row", e.to_string()),

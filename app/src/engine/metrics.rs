@@ -39,6 +39,12 @@ pub fn text() -> String {
     out
 }
 
+/// Counts a run this process finished, by status (what `/metrics` reports instead of scanning the
+/// runs table).
+pub fn run_finished(status: &str) {
+    add(format!("narrate_runs_finished_total{{status=\"{status}\"}}"), 1.0);
+}
+
 /// Records the lag between a slot and its firing.
 pub fn tick_lag(ms: i64) {
     add("narrate_tick_lag_seconds_sum".into(), ms as f64 / 1000.0);

@@ -75,10 +75,17 @@ async fn validate_template(
     if formats.is_empty() && !errs.iter().any(|e| e.field.starts_with("formats")) {
         errs.push(fe("formats", "choose at least one format"));
     }
-    let fallback = schedules::dedup_destinations("fallbackDestinations", t.fallback_destinations.clone().unwrap_or_default(), errs);
+    let fallback = schedules::dedup_destinations(
+        "fallbackDestinations",
+        t.fallback_destinations.clone().unwrap_or_default(),
+        errs,
+    );
     let params = t.params.clone().unwrap_or_default();
     if params.len() > MAX_PARAMS || params.iter().any(|(k, v)| k.chars().count() > 64 || v.chars().count() > 200) {
-        errs.push(fe("params", format!("at most {MAX_PARAMS} parameters, names up to 64 characters and values up to 200")));
+        errs.push(fe(
+            "params",
+            format!("at most {MAX_PARAMS} parameters, names up to 64 characters and values up to 200"),
+        ));
     }
     schedules::check_destinations(state, tenant_id, "fallbackDestinations", &fallback, errs).await?;
     let narrative = t.narrative.clone().unwrap_or_default();

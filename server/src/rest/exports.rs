@@ -51,7 +51,8 @@ pub async fn preview(
     };
     // The narrative of a view is cached for an hour like the Executive card's (an AI provider is
     // asked at most once an hour per tenant and view, however often it is exported).
-    let opts = Options { narrative: b.narrative && format != ReportFormat::Csv, cache_narrative: true, ..Options::default() };
+    let opts =
+        Options { narrative: b.narrative && format != ReportFormat::Csv, cache_narrative: true, ..Options::default() };
     let report = report::assemble(&s, &p.tenant_id, &p.tenant_name, req, &opts).await?;
     let started = std::time::Instant::now();
     let (report, bytes) = tokio::task::spawn_blocking(move || {

@@ -21,8 +21,24 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     (StatusCode::OK, "ok".to_string())
 }
 
-/// Prometheus text exposition of the server's counters.
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// Prometheus text exposition of the server's counters (its own, in memory: nothing scans the
+/// runs table). With `NARRATE_METRICS_TOKEN` set, only `Authorization: Bearer <token>` is answered
+/// (compared in constant time).
+pub async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> axum::response::Response {
+    if let Some(expected) = state.config.metrics_token.as_deref() {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        let same: bool = subtle::ConstantTimeEq::ct_eq(given.as_bytes(), expected.as_bytes()).into();
+        if !same {
+            return app::model::AppError::unauthenticated(
+                "/metrics needs Authorization: Bearer <NARRATE_METRICS_TOKEN>",
+            )
+            .into_response();
+        }
+    }
     let mut out = String::new();
     let mut gauge = |name: &str, help: &str, value: String| {
         out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"));
@@ -48,10 +64,6 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         "Built-in ticks that failed or panicked since start.",
         state.ticker.failures().to_string(),
     );
-    out.push_str("# HELP narrate_runs Runs by status.\n# TYPE narrate_runs gauge\n");
-    for (status, n) in app::engine::store::runs::count_by_status(&state.db.pool).await.unwrap_or_default() {
-        out.push_str(&format!("narrate_runs{{status=\"{status}\"}} {n}\n"));
-    }
     out.push_str(&app::engine::metrics::text());
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out)
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response()
 }

@@ -351,7 +351,9 @@ db_test!(below_admin_a_webhook_url_shows_only_its_origin, |app| {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_an_operator_sender_a_tenant_may_only_send_as_an_allowed_domain() {
-    let app = TestApp::start_with(Backend::Sqlite, &[("NARRATE_SMTP_ALLOWED_FROM_DOMAINS", "acme.example, acme.test")]).await.unwrap();
+    let app = TestApp::start_with(Backend::Sqlite, &[("NARRATE_SMTP_ALLOWED_FROM_DOMAINS", "acme.example, acme.test")])
+        .await
+        .unwrap();
     let t = app.tenant("acme").await;
     let admin = app.client_as(&t, Role::Admin).await;
     let create = |from: &str| {

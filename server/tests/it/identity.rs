@@ -296,7 +296,12 @@ db_test!(sign_in_and_server_functions_take_small_bodies_and_the_api_a_megabyte, 
     let t = app.tenant("acme").await;
     let big = "x".repeat(20 * 1024);
     let c = app.browser();
-    let r = c.post(app.url("/api/v1/auth/login")).json(&json!({"email": t.emails[&Role::Viewer], "password": big})).send().await.unwrap();
+    let r = c
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": t.emails[&Role::Viewer], "password": big}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 413);
     assert_eq!(body(r).await["error"]["code"], "PAYLOAD_TOO_LARGE");
     let r = c
@@ -309,9 +314,17 @@ db_test!(sign_in_and_server_functions_take_small_bodies_and_the_api_a_megabyte, 
     assert_eq!(r.status(), 413, "server functions too");
     let editor = app.client_as(&t, Role::Editor).await;
     let huge = "y".repeat(1_100_000);
-    let r = editor.post(app.url("/api/v1/reports/templates")).json(&json!({"name": huge, "dashboard": "business"})).send().await.unwrap();
+    let r = editor
+        .post(app.url("/api/v1/reports/templates"))
+        .json(&json!({"name": huge, "dashboard": "business"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 413);
-    let n: i64 = sqlx::Row::get(&sqlx::query("SELECT COUNT(*) FROM report_templates").fetch_one(&app.state.db.pool).await.unwrap(), 0);
+    let n: i64 = sqlx::Row::get(
+        &sqlx::query("SELECT COUNT(*) FROM report_templates").fetch_one(&app.state.db.pool).await.unwrap(),
+        0,
+    );
     assert_eq!(n, 0, "nothing changed");
     // Ingest keeps its large limit: a 2 MB batch is read (and judged row by row).
     let rows: String = (0..20_000).map(|i| format!("{{\"bad\":{i},\"padding\":\"{}\"}}\n", "p".repeat(60))).collect();

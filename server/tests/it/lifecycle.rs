@@ -523,3 +523,30 @@ db_test_real!(
         assert_eq!(common::assert_no_duplicates(&log), 64, "every report reached the destination, once");
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_can_be_protected_by_a_token_and_count_finished_runs_without_scanning() {
+    let app = TestApp::start_with(Backend::Sqlite, &[("NARRATE_METRICS_TOKEN", "metrics-secret")]).await.unwrap();
+    let get = |auth: Option<&str>| {
+        let mut r = app.plain().get(app.url("/metrics"));
+        if let Some(a) = auth {
+            r = r.header("authorization", a);
+        }
+        r.send()
+    };
+    assert_eq!(get(None).await.unwrap().status(), 401);
+    assert_eq!(get(Some("Bearer wrong")).await.unwrap().status(), 401);
+    let t = app.tenant("acme").await;
+    let c = app.client_as(&t, Role::Editor).await;
+    let tpl = common::small_report(&c, &app.base, "Counted", "0 8 * * 1", &[]).await;
+    c.post(app.url(&format!("/api/v1/reports/templates/{}/run-now", tpl["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    common::wait_settled(&app.state.db.pool, 1, Duration::from_secs(30)).await;
+    let ok = get(Some("Bearer metrics-secret")).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let text = ok.text().await.unwrap();
+    assert!(text.contains("narrate_runs_finished_total{status=\"succeeded\"}"), "{text}");
+    assert!(text.contains("narrate_runs_executing 0"), "{text}");
+}

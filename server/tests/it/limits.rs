@@ -17,7 +17,9 @@ async fn exports_are_limited_per_user_to_thirty_a_minute() {
     let viewer = app.client_as(&t, Role::Viewer).await;
     let editor = app.client_as(&t, Role::Editor).await;
     let export = |c: &reqwest::Client| {
-        c.post(app.url("/api/v1/reports/preview")).json(&json!({"dashboard": "business", "format": "csv", "period": "7d"})).send()
+        c.post(app.url("/api/v1/reports/preview"))
+            .json(&json!({"dashboard": "business", "format": "csv", "period": "7d"}))
+            .send()
     };
     for i in 0..30 {
         assert_eq!(export(&viewer).await.unwrap().status(), 200, "export {i}");
@@ -52,17 +54,24 @@ async fn an_exported_views_narrative_asks_the_ai_provider_once_an_hour() {
     let ai = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"choices": [{"message": {"role": "assistant", "content": json!({
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"choices": [{"message": {"role": "assistant", "content": json!({
             "executiveSummary": "Business held steady across channels.",
             "sections": [],
             "keyTakeaways": ["Channels held steady", "Offers performed as usual", "Nothing needs action"],
-        }).to_string()}}]})))
+        }).to_string()}}]}),
+        ))
         .mount(&ai)
         .await;
     let uri = ai.uri();
     let app = TestApp::start_with(
         Backend::Sqlite,
-        &[("NARRATE_AI_PROVIDER", "openai"), ("NARRATE_AI_BASE_URL", uri.as_str()), ("NARRATE_AI_API_KEY", "sk-x"), ("NARRATE_AI_MODEL", "m")],
+        &[
+            ("NARRATE_AI_PROVIDER", "openai"),
+            ("NARRATE_AI_BASE_URL", uri.as_str()),
+            ("NARRATE_AI_API_KEY", "sk-x"),
+            ("NARRATE_AI_MODEL", "m"),
+        ],
     )
     .await
     .unwrap();

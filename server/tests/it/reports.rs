@@ -307,7 +307,8 @@ db_test!(lists_in_a_report_body_are_capped_and_de_duplicated, |app| {
     let r = c.post(app.url("/api/v1/reports/templates")).json(&body).send().await.unwrap();
     assert_eq!(r.status(), 422);
     let e: Value = r.json().await.unwrap();
-    let fields: Vec<&str> = e["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> =
+        e["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
     for f in ["schedule.destinations", "formats", "params"] {
         assert!(fields.contains(&f), "{f} in {fields:?}");
     }

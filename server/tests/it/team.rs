@@ -399,3 +399,23 @@ async fn a_forwarded_address_counts_only_from_a_trusted_proxy() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_sessions_are_purged_by_the_housekeeping() {
+    let app = TestApp::start_with(Backend::Sqlite, &[("NARRATE_RUN_LEASE_SECS", "2")]).await.unwrap();
+    let t = app.tenant("acme").await;
+    app.client_as(&t, Role::Viewer).await;
+    let count = || async {
+        let r = sqlx::query("SELECT COUNT(*) AS n FROM sessions").fetch_one(&app.state.db.pool).await.unwrap();
+        app::engine::db::get_i64(&r, "n")
+    };
+    assert_eq!(count().await, 1);
+    app.state.clock.advance(13 * 3_600_000); // past the 12-hour session
+    for _ in 0..50 {
+        if count().await == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the expired session was never purged");
+}

@@ -249,7 +249,11 @@ async fn with_an_operator_sender_a_tenants_address_goes_to_reply_to_unless_its_d
     let raw = server.messages.try_recv().unwrap();
     let msg = MessageParser::default().parse(&raw).unwrap();
     assert_eq!(msg.from().unwrap().first().unwrap().address(), Some("reports@narrate.example"), "the operator sends");
-    assert_eq!(msg.reply_to().unwrap().first().unwrap().address(), Some("ceo@bank.example"), "the tenant is replied to");
+    assert_eq!(
+        msg.reply_to().unwrap().first().unwrap().address(),
+        Some("ceo@bank.example"),
+        "the tenant is replied to"
+    );
     // An address at an allowed domain sends as itself.
     let (out, _) = run(&email_dest(), &sample_input(), &settings).await;
     assert_eq!(out.status, DeliveryStatus::Delivered);

@@ -144,6 +144,7 @@ async fn renew_loop(state: AppState, mut stop: tokio::sync::watch::Receiver<bool
 
 async fn sweep_loop(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     let every = state.config.lease_renewal();
+    let mut last_purge = i64::MIN;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
@@ -151,6 +152,21 @@ async fn sweep_loop(state: AppState, mut stop: tokio::sync::watch::Receiver<bool
         }
         if let Err(e) = sweep(&state).await {
             tracing::warn!(event = "leases.sweep_failed", error.message = %e, "sweeping lapsed leases failed; retrying next round");
+        }
+        // Housekeeping rides along, hourly: expired sessions are deleted.
+        let now = state.clock.now_ms();
+        if now - last_purge >= 3_600_000 {
+            match crate::engine::store::sessions::delete_expired(&state.db, now).await {
+                Ok(n) => {
+                    last_purge = now;
+                    if n > 0 {
+                        tracing::info!(event = "sessions.purged", count = n, "expired sessions deleted");
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(event = "sessions.purge_failed", error.message = %e, "purging expired sessions failed")
+                }
+            }
         }
     }
 }
@@ -237,6 +253,7 @@ pub async fn fail_run(
         }
         schedules::set_last_status(&mut tx, id, RunStatus::Failed.as_str(), now).await?;
         tx.commit().await?;
+        crate::engine::metrics::run_finished(RunStatus::Failed.as_str());
         Ok(true)
     })
     .await

@@ -131,6 +131,7 @@ async fn finish(state: &AppState, run: &RunRef, owner: &str, result: Result<Prod
     }
     match outcome {
         Ok(Some(status)) => {
+            crate::engine::metrics::run_finished(status.as_str());
             tracing::info!(event = "run.finished", run.id = %run.id, tenant.id = %run.tenant_id, status = %status, "run finished");
             Done::Finished(status)
         }
@@ -169,8 +170,12 @@ async fn pipeline(state: &AppState, run: &RunRef, owner: &str) -> Result<Produce
         segment_id: t.segment_id.as_deref(),
         params: t.params.clone(),
     };
-    let opts =
-        Options { title: Some(t.name.clone()), narrative: t.narrative.enabled, prompt: t.narrative.prompt.clone(), cache_narrative: false };
+    let opts = Options {
+        title: Some(t.name.clone()),
+        narrative: t.narrative.enabled,
+        prompt: t.narrative.prompt.clone(),
+        cache_narrative: false,
+    };
     let report = report::assemble(state, &run.tenant_id, &run.tenant_name, req, &opts).await?;
     let artifacts = store_artifacts(state, run, owner, &t, &report).await?;
     let dest_ids = destinations_for(state, &run.tenant_id, &t, row.schedule_id.as_deref()).await;

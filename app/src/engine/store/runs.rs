@@ -421,9 +421,3 @@ pub async fn list(
             .await?;
     Ok((rows.iter().map(from_row).collect(), get_i64(&total, "n")))
 }
-
-/// Runs by status, for `/metrics`.
-pub async fn count_by_status(pool: &AnyPool) -> Result<Vec<(RunStatus, i64)>, sqlx::Error> {
-    let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM report_runs GROUP BY status").fetch_all(pool).await?;
-    Ok(rows.iter().filter_map(|r| Some((RunStatus::parse(&get_str(r, "status"))?, get_i64(r, "n")))).collect())
-}
