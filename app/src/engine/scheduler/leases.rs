@@ -135,30 +135,55 @@ async fn renew_loop(state: AppState, mut stop: tokio::sync::watch::Receiver<bool
             _ = leases.wake.notified() => {}
             _ = stop.changed() => break,
         }
-        if let Err(e) = renew(&state).await {
-            tracing::warn!(event = "leases.renew_failed", error.message = %e, "renewing run leases failed; retrying next round");
+        let round = tokio::spawn({
+            let state = state.clone();
+            async move {
+                if let Err(e) = renew(&state).await {
+                    tracing::warn!(event = "leases.renew_failed", error.message = %e, "renewing run leases failed; retrying next round");
+                }
+                settle_dropped(&state).await;
+            }
+        });
+        if let Err(e) = round.await {
+            tracing::error!(
+                event = "leases.renew_panicked",
+                panicked = e.is_panic(),
+                "a renewal round panicked; retrying next round"
+            );
         }
-        settle_dropped(&state).await;
     }
 }
 
 async fn sweep_loop(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     let every = state.config.lease_renewal();
-    let mut last_purge = i64::MIN;
+    let mut last_purge: Option<i64> = None;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             _ = stop.changed() => break,
         }
-        if let Err(e) = sweep(&state).await {
-            tracing::warn!(event = "leases.sweep_failed", error.message = %e, "sweeping lapsed leases failed; retrying next round");
+        // Each round in a task of its own: a panic is logged, and the next round sweeps again.
+        let round = tokio::spawn({
+            let state = state.clone();
+            async move { sweep(&state).await }
+        });
+        match round.await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(event = "leases.sweep_failed", error.message = %e, "sweeping lapsed leases failed; retrying next round")
+            }
+            Err(e) => tracing::error!(
+                event = "leases.sweep_panicked",
+                panicked = e.is_panic(),
+                "a sweep panicked; retrying next round"
+            ),
         }
         // Housekeeping rides along, hourly: expired sessions are deleted.
         let now = state.clock.now_ms();
-        if now - last_purge >= 3_600_000 {
+        if last_purge.is_none_or(|t| now - t >= 3_600_000) {
             match crate::engine::store::sessions::delete_expired(&state.db, now).await {
                 Ok(n) => {
-                    last_purge = now;
+                    last_purge = Some(now);
                     if n > 0 {
                         tracing::info!(event = "sessions.purged", count = n, "expired sessions deleted");
                     }
