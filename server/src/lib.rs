@@ -35,6 +35,18 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
     if state.config.demo {
         app::engine::demo::ensure_demo_tenant(&state).await?;
     }
+    if state.config.secret_key.is_some() {
+        let resealed =
+            app::engine::destinations::reseal_legacy(&state).await.map_err(|e| anyhow::anyhow!(e.message))?
+                + app::engine::ai_settings::reseal_legacy(&state).await.map_err(|e| anyhow::anyhow!(e.message))?;
+        if resealed > 0 {
+            tracing::info!(
+                event = "secrets.resealed",
+                count = resealed,
+                "re-sealed stored secrets with the derived key, bound to their place"
+            );
+        }
+    }
     Ok(state)
 }
 
@@ -142,8 +154,13 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
 }
 
 /// Outside demo mode `NARRATE_SECRET_KEY` is required; in demo mode a key is generated once and
-/// kept in `./data/secret.key` so stored secrets survive restarts.
+/// kept in `./data/secret.key` (readable by its owner only) so stored secrets survive restarts.
 pub fn ensure_secret_key(config: &mut Config) -> anyhow::Result<()> {
+    ensure_secret_key_at(config, std::path::Path::new("data/secret.key"))
+}
+
+/// [`ensure_secret_key`] with the key file at `path`.
+pub fn ensure_secret_key_at(config: &mut Config, path: &std::path::Path) -> anyhow::Result<()> {
     use base64::Engine as _;
     if config.secret_key.is_some() {
         return Ok(());
@@ -154,7 +171,6 @@ pub fn ensure_secret_key(config: &mut Config) -> anyhow::Result<()> {
              Generate one with `head -c 32 /dev/urandom | base64` and set it, or run with NARRATE_DEMO=1"
         );
     }
-    let path = std::path::Path::new("data/secret.key");
     let key: [u8; 32] = match std::fs::read_to_string(path) {
         Ok(text) => base64::engine::general_purpose::STANDARD
             .decode(text.trim())?
@@ -163,8 +179,10 @@ pub fn ensure_secret_key(config: &mut Config) -> anyhow::Result<()> {
         Err(_) => {
             let mut k = [0u8; 32];
             rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut k);
-            std::fs::create_dir_all("data")?;
-            std::fs::write(path, base64::engine::general_purpose::STANDARD.encode(k))?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            write_owner_only(path, base64::engine::general_purpose::STANDARD.encode(k).as_bytes())?;
             tracing::warn!(
                 event = "config.demo_key",
                 "NARRATE_SECRET_KEY not set: generated data/secret.key for this demo install"
@@ -174,6 +192,16 @@ pub fn ensure_secret_key(config: &mut Config) -> anyhow::Result<()> {
     };
     config.secret_key = Some(key);
     Ok(())
+}
+
+/// Writes a new file readable and writable by its owner only (0600 on Unix).
+fn write_owner_only(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path)?.write_all(bytes)
 }
 
 async fn shutdown_signal() {

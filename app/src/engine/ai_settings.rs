@@ -106,7 +106,7 @@ pub async fn put(
         if new.is_empty() {
             return Ok(None);
         }
-        crypto::seal(key, new)
+        crypto::seal(key, new, &crypto::ai_context(tenant_id, col))
             .map(Some)
             .map_err(|e| AppError::invalid(if col == "api_key_sealed" { "apiKey" } else { "secret" }, e.to_string()))
     };
@@ -183,4 +183,30 @@ pub async fn test(state: &AppState, tenant_id: &str) -> Result<TestResult, AppEr
             TestResult { ok: true, provider: cfg.kind.as_str().into(), message: t.chars().take(120).collect() }
         }
     })
+}
+
+/// Re-seals AI provider secrets of the first version (`v1`) as `v2`, bound to their tenant and
+/// column; returns how many. Run at start when a key is configured.
+pub async fn reseal_legacy(state: &AppState) -> Result<u64, AppError> {
+    let key = state.config.secret_key.as_ref();
+    let mut n = 0;
+    for col in ["api_key_sealed", "secret_sealed"] {
+        let sql = format!("SELECT tenant_id, {col} AS sealed FROM ai_providers WHERE {col} LIKE 'v1:%'");
+        for r in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&state.db.pool).await? {
+            let (tenant_id, sealed) = (get_str(&r, "tenant_id"), get_str(&r, "sealed"));
+            let ctx = crypto::ai_context(&tenant_id, col);
+            let plain =
+                crypto::open(key, &sealed, &ctx).map_err(|e| super::error::internal("ai provider secret", e))?;
+            let fresh = crypto::seal(key, &plain, &ctx).map_err(|e| super::error::internal("ai provider secret", e))?;
+            let update = format!("UPDATE ai_providers SET {col} = $1 WHERE tenant_id = $2 AND {col} = $3");
+            sqlx::query(sqlx::AssertSqlSafe(update))
+                .bind(fresh)
+                .bind(&tenant_id)
+                .bind(&sealed)
+                .execute(&state.db.pool)
+                .await?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }

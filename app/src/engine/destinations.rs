@@ -264,12 +264,12 @@ pub struct Stored {
     pub destination: Destination,
 }
 
-fn load_row(state: &AppState, r: &store::destinations::DestinationRow) -> Result<Stored, AppError> {
+fn load_row(state: &AppState, tenant_id: &str, r: &store::destinations::DestinationRow) -> Result<Stored, AppError> {
     let kind = r.kind.clone();
     let public: Value = serde_json::from_str(&r.config).unwrap_or(json!({}));
     let secret: BTreeMap<String, Value> = match &r.secret_sealed {
         Some(s) => serde_json::from_str(
-            &crypto::open(state.config.secret_key.as_ref(), s)
+            &crypto::open(state.config.secret_key.as_ref(), s, &crypto::destination_context(tenant_id, &r.id))
                 .map_err(|e| super::error::internal("destination secret", e))?,
         )
         .unwrap_or_default(),
@@ -326,6 +326,21 @@ fn load_row(state: &AppState, r: &store::destinations::DestinationRow) -> Result
     })
 }
 
+/// Re-seals secrets of the first version (`v1`, unbound) as `v2`, bound to their tenant and row;
+/// returns how many. Run at start when a key is configured.
+pub async fn reseal_legacy(state: &AppState) -> Result<u64, AppError> {
+    let key = state.config.secret_key.as_ref();
+    let mut n = 0;
+    for (tenant_id, id, sealed) in store::destinations::legacy_secrets(&state.db.pool).await? {
+        let ctx = crypto::destination_context(&tenant_id, &id);
+        let plain = crypto::open(key, &sealed, &ctx).map_err(|e| super::error::internal("destination secret", e))?;
+        let fresh = crypto::seal(key, &plain, &ctx).map_err(|e| super::error::internal("destination secret", e))?;
+        store::destinations::replace_secret(&state.db.pool, &id, &sealed, &fresh).await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
 /// The tenant's destinations (not deleted), by name, as `role` may see them.
 pub async fn list(
     state: &AppState,
@@ -333,7 +348,7 @@ pub async fn list(
     role: crate::model::Role,
 ) -> Result<Vec<DestinationView>, AppError> {
     let rows = store::destinations::list(&state.db.pool, tenant_id).await?;
-    rows.iter().map(|r| load_row(state, r).map(|s| visible_to(s.view, role))).collect()
+    rows.iter().map(|r| load_row(state, tenant_id, r).map(|s| visible_to(s.view, role))).collect()
 }
 
 /// A destination as `role` may see it: secrets are always redacted; below admin, a webhook's URL
@@ -351,7 +366,8 @@ pub fn visible_to(mut view: DestinationView, role: crate::model::Role) -> Destin
 /// One destination of the tenant (deleted ones included when `with_deleted`); 404 otherwise.
 pub async fn get(state: &AppState, tenant_id: &str, id: &str, with_deleted: bool) -> Result<Stored, AppError> {
     let row = store::destinations::get(&state.db.pool, tenant_id, id).await?;
-    let stored = row.map(|r| load_row(state, &r)).transpose()?.ok_or_else(|| AppError::not_found("destination"))?;
+    let stored =
+        row.map(|r| load_row(state, tenant_id, &r)).transpose()?.ok_or_else(|| AppError::not_found("destination"))?;
     if stored.deleted_at.is_some() && !with_deleted {
         return Err(AppError::not_found("destination"));
     }
@@ -376,12 +392,12 @@ fn check_sender(state: &AppState, kind: &str, public: &Value) -> Result<(), AppE
     Ok(())
 }
 
-fn seal_secret(state: &AppState, secret: &BTreeMap<String, Value>) -> Result<Option<String>, AppError> {
+fn seal_secret(state: &AppState, context: &str, secret: &BTreeMap<String, Value>) -> Result<Option<String>, AppError> {
     if secret.is_empty() {
         return Ok(None);
     }
     let plain = serde_json::to_string(secret).map_err(|e| super::error::internal("destination secret", e))?;
-    crypto::seal(state.config.secret_key.as_ref(), &plain)
+    crypto::seal(state.config.secret_key.as_ref(), &plain, context)
         .map(Some)
         .map_err(|e| AppError::invalid("config", e.to_string()))
 }
@@ -413,8 +429,8 @@ pub async fn create(
         }
     };
     check_sender(state, &kind, &parsed.public)?;
-    let sealed = seal_secret(state, &parsed.secret)?;
     let (id, now) = (new_id(), state.clock.now_ms());
+    let sealed = seal_secret(state, &crypto::destination_context(tenant_id, &id), &parsed.secret)?;
     let mut tx = state.db.pool.begin().await?;
     let public = parsed.public.to_string();
     let fields = store::destinations::Fields {
@@ -462,7 +478,7 @@ pub async fn update(
         .ok_or_else(|| AppError::not_found("destination"))?;
     let old_secret: BTreeMap<String, Value> = match &row.secret_sealed {
         Some(s) => serde_json::from_str(
-            &crypto::open(state.config.secret_key.as_ref(), s)
+            &crypto::open(state.config.secret_key.as_ref(), s, &crypto::destination_context(tenant_id, id))
                 .map_err(|e| super::error::internal("destination secret", e))?,
         )
         .unwrap_or_default(),
@@ -483,7 +499,7 @@ pub async fn update(
             }
         };
     check_sender(state, &current.view.kind, &parsed.public)?;
-    let sealed = seal_secret(state, &parsed.secret)?;
+    let sealed = seal_secret(state, &crypto::destination_context(tenant_id, id), &parsed.secret)?;
     let now = state.clock.now_ms();
     let enabled = input.enabled.unwrap_or(current.view.enabled);
     let mut tx = state.db.pool.begin().await?;

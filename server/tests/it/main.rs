@@ -10,6 +10,7 @@ mod dashboards;
 mod destinations;
 mod export;
 mod identity;
+mod keys;
 mod ledger;
 mod lifecycle;
 mod limits;

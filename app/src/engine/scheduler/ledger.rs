@@ -378,7 +378,7 @@ async fn rebuild_input(
                 state.config.public_url,
                 run.id,
                 meta.format,
-                super::runs::sign_link(state, &run.id, &meta.format, expires)
+                super::runs::sign_link(state, &run.id, &meta.format, expires)?
             ),
             format: meta.format,
             filename: meta.filename,

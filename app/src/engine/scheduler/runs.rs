@@ -27,20 +27,23 @@ use std::sync::Arc;
 /// How long signed artifact links stay valid.
 pub const LINK_TTL_MS: i64 = 7 * 86_400_000;
 
-/// The signed query string of an artifact link.
-pub fn sign_link(state: &AppState, run_id: &str, format: &str, expires: i64) -> String {
-    let key = state.config.secret_key.map(|k| k.to_vec()).unwrap_or_else(|| b"narrate-unsigned".to_vec());
-    let mut m = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key");
+/// The signed query string of an artifact link, with the link-signing key derived from
+/// `NARRATE_SECRET_KEY`; without a key there is no link (fail closed, no fallback key).
+pub fn sign_link(state: &AppState, run_id: &str, format: &str, expires: i64) -> Result<String, AppError> {
+    let master = state.config.secret_key.as_ref().ok_or_else(|| {
+        AppError::new(crate::model::ErrorCode::Unavailable, crate::engine::crypto::CryptoError::NoKey.to_string())
+    })?;
+    let mut m = Hmac::<Sha256>::new_from_slice(&crate::engine::crypto::link_key(master)).expect("HMAC takes any key");
     m.update(format!("{run_id}:{format}:{expires}").as_bytes());
-    format!("expires={expires}&sig={}", hex::encode(m.finalize().into_bytes()))
+    Ok(format!("expires={expires}&sig={}", hex::encode(m.finalize().into_bytes())))
 }
 
-/// Checks a signed artifact link (constant-time comparison).
+/// Checks a signed artifact link (constant-time comparison); false without a key.
 pub fn verify_link(state: &AppState, run_id: &str, format: &str, expires: i64, sig: &str) -> bool {
     if expires < state.clock.now_ms() {
         return false;
     }
-    let expected = sign_link(state, run_id, format, expires);
+    let Ok(expected) = sign_link(state, run_id, format, expires) else { return false };
     let want = expected.rsplit("sig=").next().unwrap_or_default();
     subtle::ConstantTimeEq::ct_eq(want.as_bytes(), sig.as_bytes()).into()
 }
@@ -263,23 +266,25 @@ async fn store_artifacts(
     if !stored {
         return Err(AppError::conflict("the run is no longer owned by this server (its lease lapsed); stopped"));
     }
-    Ok(files
+    files
         .into_iter()
-        .map(|(f, filename, sha256, bytes)| Artifact {
-            format: f.extension().into(),
-            download_url: format!(
-                "{}/api/v1/reports/runs/{}/artifacts/{}?{}",
-                state.config.public_url,
-                run.id,
-                f.extension(),
-                sign_link(state, &run.id, f.extension(), now + LINK_TTL_MS)
-            ),
-            filename,
-            media_type: f.media_type().into(),
-            bytes: Arc::new(bytes),
-            sha256,
+        .map(|(f, filename, sha256, bytes)| {
+            Ok(Artifact {
+                format: f.extension().into(),
+                download_url: format!(
+                    "{}/api/v1/reports/runs/{}/artifacts/{}?{}",
+                    state.config.public_url,
+                    run.id,
+                    f.extension(),
+                    sign_link(state, &run.id, f.extension(), now + LINK_TTL_MS)?
+                ),
+                filename,
+                media_type: f.media_type().into(),
+                bytes: Arc::new(bytes),
+                sha256,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Who receives a run: a scheduled run its schedule's destinations, or the template's fallback

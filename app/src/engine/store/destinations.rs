@@ -133,3 +133,22 @@ pub async fn soft_delete(conn: &mut AnyConnection, tenant_id: &str, id: &str, no
     .await?;
     Ok(())
 }
+
+/// Destinations whose secrets are sealed the first way (`v1:`): (tenant, id, sealed).
+pub async fn legacy_secrets(pool: &AnyPool) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    let rows = sqlx::query("SELECT tenant_id, id, secret_sealed FROM destinations WHERE secret_sealed LIKE 'v1:%'")
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.iter().map(|r| (get_str(r, "tenant_id"), get_str(r, "id"), get_str(r, "secret_sealed"))).collect())
+}
+
+/// Swaps a destination's sealed secret, only if it is still `old`.
+pub async fn replace_secret(pool: &AnyPool, id: &str, old: &str, new: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE destinations SET secret_sealed = $1 WHERE id = $2 AND secret_sealed = $3")
+        .bind(new)
+        .bind(id)
+        .bind(old)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -147,7 +147,10 @@ pub async fn resolve(state: &AppState, tenant_id: &str) -> Result<Option<Provide
         }
         let open = |col: &str| -> Result<Option<String>, AppError> {
             get_opt_str(&r, col)
-                .map(|s| crypto::open(key, &s).map_err(|e| crate::engine::error::internal("ai provider secret", e)))
+                .map(|s| {
+                    crypto::open(key, &s, &crypto::ai_context(tenant_id, col))
+                        .map_err(|e| crate::engine::error::internal("ai provider secret", e))
+                })
                 .transpose()
         };
         return Ok(Some(ProviderConfig {
