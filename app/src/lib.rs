@@ -16,8 +16,35 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
+/// The Content-Security-Policy of a page whose inline scripts carry `nonce`: scripts only from
+/// this site or with the nonce, wasm allowed to compile, nothing framed, no plugins, forms and
+/// connections to this site only. Inline `style` attributes stay allowed (charts and layout use
+/// them; they cannot run code).
+pub fn content_security_policy(nonce: Option<&str>) -> String {
+    let scripts = match nonce {
+        Some(n) => format!("'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
+        None => "'self' 'wasm-unsafe-eval'".to_string(),
+    };
+    format!(
+        "default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+         font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+         frame-ancestors 'none'"
+    )
+}
+
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        // The page's policy names the nonce its hydration scripts carry (see `server::router`).
+        let nonce = leptos::nonce::use_nonce().map(|n| n.to_string());
+        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+            let csp = content_security_policy(nonce.as_deref());
+            if let Ok(v) = http::HeaderValue::from_str(&csp) {
+                resp.insert_header(http::header::CONTENT_SECURITY_POLICY, v);
+            }
+        }
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -61,12 +61,16 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || leptos::prelude::provide_context(ctx_state.clone()),
+            move || {
+                leptos::prelude::provide_context(ctx_state.clone());
+                leptos::nonce::provide_nonce();
+            },
             move || app::shell(shell_opts.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::authenticate))
         .layer(axum::middleware::from_fn(middleware::limit_body))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)

@@ -125,13 +125,40 @@ fn check_csrf(state: &AppState, headers: &HeaderMap, path: &str, origin_optional
     Ok(())
 }
 
-/// Whether `origin` (an Origin or Referer value) names this server.
+/// (scheme, host, port) of a URL or Origin value, with the scheme's default port filled in.
+fn origin_parts(u: &str) -> Option<(String, String, u16)> {
+    let url = url::Url::parse(u).ok()?;
+    Some((url.scheme().to_string(), url.host_str()?.to_ascii_lowercase(), url.port_or_known_default()?))
+}
+
+/// Whether `origin` (an Origin or Referer value) names this server: the same scheme, host and port
+/// as the public URL — or as the `Host` the request came to, on the public URL's scheme (so a page
+/// served over plain HTTP can never act for the HTTPS site).
 fn same_origin(state: &AppState, headers: &HeaderMap, origin: &str) -> bool {
-    let authority =
-        |u: &str| u.split_once("://").map(|(_, rest)| rest.split('/').next().unwrap_or_default().to_ascii_lowercase());
-    let Some(theirs) = authority(origin) else { return false };
+    let Some(theirs) = origin_parts(origin) else { return false };
+    let public = origin_parts(&state.config.public_url);
+    if public.as_ref() == Some(&theirs) {
+        return true;
+    }
+    let scheme = public.map(|p| p.0).unwrap_or_else(|| "http".into());
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
-    host.as_deref() == Some(theirs.as_str()) || authority(&state.config.public_url).as_deref() == Some(theirs.as_str())
+    host.and_then(|h| origin_parts(&format!("{scheme}://{h}"))) == Some(theirs)
+}
+
+/// Headers every answer carries: no MIME sniffing, no referrer beyond this site, never framed,
+/// and — when the page did not set its own (with its script nonce) — a strict default policy.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("same-origin"));
+    h.insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        if let Ok(v) = header::HeaderValue::from_str(&app::content_security_policy(None)) {
+            h.insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+    resp
 }
 
 fn wants_html(headers: &HeaderMap) -> bool {

@@ -3,7 +3,7 @@
 use crate::common;
 
 use app::model::Role;
-use common::PASSWORD;
+use common::{Backend, TestApp, PASSWORD};
 use serde_json::{json, Value};
 
 async fn body(r: reqwest::Response) -> Value {
@@ -332,3 +332,39 @@ db_test!(sign_in_and_server_functions_take_small_bodies_and_the_api_a_megabyte, 
     let r = editor.post(app.url("/api/v1/interactions")).body(rows).send().await.unwrap();
     assert_eq!(r.status(), 422, "read and refused for its rows, not its size");
 });
+
+db_test!(pages_carry_a_nonce_policy_and_every_answer_the_protective_headers, |app| {
+    let page = app.plain().get(app.url("/login")).header("accept", "text/html").send().await.unwrap();
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+    for part in ["script-src 'self' 'nonce-", "'wasm-unsafe-eval'", "frame-ancestors 'none'", "object-src 'none'"] {
+        assert!(csp.contains(part), "{part} in {csp}");
+    }
+    let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap().to_string();
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(page.headers()["referrer-policy"], "same-origin");
+    let html = page.text().await.unwrap();
+    assert!(html.contains(&format!("<script type=\"module\" nonce=\"{nonce}\"")), "the hydration script carries the page's nonce");
+    let again = app.plain().get(app.url("/login")).header("accept", "text/html").send().await.unwrap();
+    assert!(!again.headers()["content-security-policy"].to_str().unwrap().contains(&nonce), "a fresh nonce per page");
+    let api = app.plain().get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(api.headers()["x-content-type-options"], "nosniff");
+    assert!(api.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_origin_must_match_the_public_urls_scheme_host_and_port() {
+    let app = TestApp::start_with(Backend::Sqlite, &[("NARRATE_PUBLIC_URL", "https://narrate.example")]).await.unwrap();
+    let t = app.tenant("acme").await;
+    let sign_in = |origin: &'static str| {
+        let c = reqwest::Client::new();
+        let (url, email) = (app.url("/api/v1/auth/login"), t.emails[&Role::Viewer].clone());
+        async move {
+            c.post(url).header("origin", origin).json(&json!({"email": email, "password": PASSWORD})).send().await.unwrap().status().as_u16()
+        }
+    };
+    assert_eq!(sign_in("https://narrate.example").await, 200);
+    assert_eq!(sign_in("https://narrate.example:443").await, 200, "the default port is the same origin");
+    assert_eq!(sign_in("http://narrate.example").await, 403, "plain HTTP cannot act for the HTTPS site");
+    assert_eq!(sign_in("https://narrate.example:8443").await, 403, "another port is another origin");
+    assert_eq!(sign_in("https://evil.example").await, 403);
+}
