@@ -87,6 +87,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("settings/reports/:id") view=pages::reports::TemplatePage/>
                     <Route path=path!("reports/runs/:id") view=pages::reports::RunPage/>
                     <Route path=path!("settings/integrations") view=pages::settings::IntegrationsPage/>
+                    <Route path=path!("settings/team") view=pages::team::TeamPage/>
+                    <Route path=path!("settings/profile") view=pages::team::ProfilePage/>
                 </ParentRoute>
             </Routes>
         </Router>

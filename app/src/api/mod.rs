@@ -7,6 +7,7 @@ pub mod destinations;
 pub mod runs;
 pub mod schedules;
 pub mod settings;
+pub mod team;
 pub mod templates;
 
 #[cfg(feature = "ssr")]

@@ -68,6 +68,16 @@ pub fn Shell() -> impl IntoView {
                                 "Integrations"
                             </A>
                         </li>
+                        <li>
+                            <A href="/settings/team" attr:class=move || nav_class("/settings/team")>
+                                "Team"
+                            </A>
+                        </li>
+                        <li>
+                            <A href="/settings/profile" attr:class=move || nav_class("/settings/profile")>
+                                "Your profile"
+                            </A>
+                        </li>
                     </ul>
                 </nav>
             </aside>

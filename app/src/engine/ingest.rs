@@ -84,8 +84,7 @@ pub fn parse_rows_capped<T: serde::de::DeserializeOwned>(body: &[u8], cap: usize
             Err(e) => return Err(AppError::new(ErrorCode::BadRequest, format!("malformed JSON: {e}"))),
         }
     } else {
-        let mut n = 0;
-        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        for (n, (i, line)) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).enumerate() {
             if n == cap {
                 return Err(too_many());
             }
@@ -98,7 +97,6 @@ pub fn parse_rows_capped<T: serde::de::DeserializeOwned>(body: &[u8], cap: usize
                     Err(e) => push_err(&mut errors, n, "row", e.to_string()),
                 },
             }
-            n += 1;
         }
     }
     if rows.is_empty() && errors.is_empty() {

@@ -5,6 +5,7 @@ pub mod destinations;
 pub mod login;
 pub mod reports;
 pub mod settings;
+pub mod team;
 
 use leptos::prelude::*;
 use leptos_router::components::Redirect;

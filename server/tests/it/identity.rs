@@ -343,7 +343,10 @@ db_test!(pages_carry_a_nonce_policy_and_every_answer_the_protective_headers, |ap
     assert_eq!(page.headers()["x-content-type-options"], "nosniff");
     assert_eq!(page.headers()["referrer-policy"], "same-origin");
     let html = page.text().await.unwrap();
-    assert!(html.contains(&format!("<script type=\"module\" nonce=\"{nonce}\"")), "the hydration script carries the page's nonce");
+    assert!(
+        html.contains(&format!("<script type=\"module\" nonce=\"{nonce}\"")),
+        "the hydration script carries the page's nonce"
+    );
     let again = app.plain().get(app.url("/login")).header("accept", "text/html").send().await.unwrap();
     assert!(!again.headers()["content-security-policy"].to_str().unwrap().contains(&nonce), "a fresh nonce per page");
     let api = app.plain().get(app.url("/api/v1/me")).send().await.unwrap();
@@ -359,7 +362,14 @@ async fn an_origin_must_match_the_public_urls_scheme_host_and_port() {
         let c = reqwest::Client::new();
         let (url, email) = (app.url("/api/v1/auth/login"), t.emails[&Role::Viewer].clone());
         async move {
-            c.post(url).header("origin", origin).json(&json!({"email": email, "password": PASSWORD})).send().await.unwrap().status().as_u16()
+            c.post(url)
+                .header("origin", origin)
+                .json(&json!({"email": email, "password": PASSWORD}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
         }
     };
     assert_eq!(sign_in("https://narrate.example").await, 200);
