@@ -129,7 +129,7 @@ fn UsersCard() -> impl IntoView {
                 {field("Name", "text", |f| f.name.clone(), |f, v| f.name = Some(v))}
                 <label>
                     "Role"
-                    <select on:change=move |ev| form.update(|f| f.role = event_target_value(&ev).parse().ok())>
+                    <select aria-label="Role" on:change=move |ev| form.update(|f| f.role = event_target_value(&ev).parse().ok())>
                         {role_options(Role::Viewer)}
                     </select>
                 </label>
@@ -262,7 +262,7 @@ fn KeysCard() -> impl IntoView {
                 </label>
                 <label>
                     "Key role"
-                    <select on:change=move |ev| form.update(|f| f.role = event_target_value(&ev).parse().ok())>{role_options(Role::Viewer)}</select>
+                    <select aria-label="Key role" on:change=move |ev| form.update(|f| f.role = event_target_value(&ev).parse().ok())>{role_options(Role::Viewer)}</select>
                 </label>
                 <label>
                     "Expires on (optional)"
