@@ -7,7 +7,7 @@ export LEPTOS_SITE_ROOT ?= target/site
 CARGO_LEPTOS_VERSION := 0.3.11
 WASM_BINDGEN_VERSION := 0.2.130
 
-.PHONY: run build serve test check fmt lint unit e2e bench tools node-tools clean
+.PHONY: run build serve test check fmt lint unit e2e contract bench tools node-tools py-tools clean
 
 ## Build in release mode and serve on http://127.0.0.1:3000 with the demo tenant.
 run: build
@@ -18,8 +18,9 @@ build: tools
 	cargo leptos build --release
 	@ls -l $(LEPTOS_SITE_ROOT)/pkg
 
-## Formatting, clippy (native and wasm), unit + integration tests, end-to-end tests in Chromium.
-test: tools fmt lint unit e2e
+## Formatting, clippy (native and wasm), unit + integration tests, end-to-end tests in Chromium,
+## and the API contract (schemathesis against a live server, one API key per role).
+test: tools fmt lint unit e2e contract
 
 fmt:
 	cargo fmt --all -- --check
@@ -35,6 +36,9 @@ unit:
 
 e2e: build node-tools
 	cd end2end && npx playwright test
+
+contract: build py-tools
+	./scripts/api-contract.sh
 
 bench: tools
 	./scripts/bench.sh
@@ -54,6 +58,12 @@ node-tools:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	@command -v pdftoppm >/dev/null || (apt-get update && apt-get install -y poppler-utils)
 	@test -d end2end/node_modules/playwright-core || (cd end2end && npm ci --no-audit --no-fund)
+
+## Python judges (schemathesis) in a virtualenv outside the clone, pinned by end2end/contract.
+PY_VENV ?= $(HOME)/.cache/narrate-py
+py-tools:
+	@test -x $(PY_VENV)/bin/python || python3 -m venv $(PY_VENV)
+	@$(PY_VENV)/bin/pip install -q --disable-pip-version-check -r end2end/contract/requirements.txt
 
 clean:
 	rm -rf target/site data

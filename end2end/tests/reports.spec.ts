@@ -177,3 +177,61 @@ test("a report's page edits its details and schedules; a viewer only reads", asy
     await viewer.close();
   }
 });
+
+test("Run Now cannot start a second run while one is in flight: the button waits and the page follows the run", async ({ page }) => {
+  test.setTimeout(120_000);
+  // A destination that takes 4 s to answer keeps each run in flight long enough to click again.
+  let hits = 0;
+  const slow = http.createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      hits += 1;
+      setTimeout(() => { res.writeHead(200); res.end("ok"); }, 4_000);
+    });
+  });
+  await new Promise<void>((r) => slow.listen(0, "127.0.0.1", () => r()));
+  const port = (slow.address() as AddressInfo).port;
+  try {
+    await signIn(page, "admin");
+    await page.goto("/settings/reports");
+    const stamp = Date.now();
+    const dest = await api(page, "post", "/api/v1/notifications/destinations", { kind: "webhook", name: `Slow ${stamp}`, config: { url: `http://127.0.0.1:${port}/hook` } });
+    const reportName = `One at a time ${stamp}`;
+    const t = await api(page, "post", "/api/v1/reports/templates", {
+      name: reportName, dashboard: "business", period: "7d", formats: ["csv"], narrative: { enabled: false },
+      schedule: { cronExpression: "0 8 * * 1", timezone: "UTC", destinations: [dest.id] },
+    });
+
+    // On the list: the row's button turns into a disabled "Running…" with its own progress banner.
+    await page.goto("/settings/reports");
+    await hydrated(page);
+    const row = page.locator(`tr[data-template='${reportName}']`);
+    const button = row.getByRole("button", { name: /Run Now|Running…/ });
+    await button.click();
+    await expect(button).toBeDisabled();
+    await expect(button).toHaveText("Running…");
+    await expect(page.getByRole("status").filter({ hasText: reportName })).toBeVisible();
+    await button.click({ force: true }).catch(() => {});
+    await expect(page.getByTestId("toast").last()).toContainText(`Slow ${stamp}: delivered`, { timeout: 60_000 });
+    await expect(button).toBeEnabled();
+    await expect(button).toHaveText("Run Now");
+
+    // A run started elsewhere (the API) is followed instead of duplicated: 409 names it.
+    const { runId } = await api(page, "post", `/api/v1/reports/templates/${t.id}/run-now`);
+    await page.goto(`/settings/reports/${t.id}`);
+    await hydrated(page);
+    const pageButton = page.getByRole("button", { name: /^(Run Now|Running…)$/ });
+    await pageButton.click();
+    await expect(page.getByTestId("toast").first()).toContainText("already running");
+    await expect(pageButton).toBeDisabled();
+    await expect(page.getByTestId("toast").last()).toContainText(`Slow ${stamp}: delivered`, { timeout: 60_000 });
+    await expect(pageButton).toBeEnabled();
+
+    const runs = await api(page, "get", `/api/v1/reports/runs?templateId=${t.id}`);
+    expect(runs.total, "exactly two runs: one from the list, one from the API").toBe(2);
+    expect(runs.data.map((r: any) => r.id)).toContain(runId);
+    expect(hits, "the destination saw each run once").toBe(2);
+  } finally {
+    slow.close();
+  }
+});

@@ -9,7 +9,7 @@ use crate::model::{AppError, FieldError};
 use serde::{Deserialize, Serialize};
 
 /// `GET/PUT /ai/provider` body.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct AiProviderView {
     /// `builtin`, `openai`, `anthropic`, `gemini`, `bedrock`.
@@ -149,7 +149,7 @@ pub async fn put(
 }
 
 /// The answer of a provider test.
-#[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TestResult {
     /// Whether the provider answered with text.

@@ -8,7 +8,7 @@ use crate::model::{AppError, FieldError};
 use serde::Deserialize;
 
 /// `POST /segments` body.
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewSegment {
     /// Tenant-unique key.
@@ -21,7 +21,7 @@ pub struct NewSegment {
 }
 
 /// `POST /channels` body.
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewChannel {
     /// Tenant-unique key.
@@ -31,7 +31,7 @@ pub struct NewChannel {
 }
 
 /// `POST /offers` body.
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewOffer {
     /// Tenant-unique key.

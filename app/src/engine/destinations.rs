@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 /// `POST/PATCH /notifications/destinations` body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DestinationInput {
     /// `slack`, `teams`, `email`, `webhook` (not changeable on PATCH).
@@ -31,7 +31,7 @@ pub struct DestinationInput {
 }
 
 /// A destination as every API answers it: secrets redacted.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct DestinationView {
     /// Id.
@@ -549,7 +549,7 @@ pub async fn delete(state: &AppState, tenant_id: &str, actor: &str, id: &str) ->
 }
 
 /// The outcome of a Test.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TestOutcome {
     /// Delivered or accepted.
     pub ok: bool,

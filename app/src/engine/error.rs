@@ -23,10 +23,7 @@ impl IntoResponse for AppError {
             // The cause was logged where it happened; the caller sees only the generic message.
         }
         // A conflict about a run also names it at the top level (PRODUCT §13).
-        let body = match self.run_id.clone() {
-            Some(run_id) => serde_json::json!({ "error": self, "runId": run_id }),
-            None => serde_json::json!({ "error": self }),
-        };
+        let body = crate::model::api::ErrorBody { run_id: self.run_id.clone(), error: self };
         (status, axum::Json(body)).into_response()
     }
 }

@@ -19,7 +19,7 @@ pub const LOOKBACK_MS: i64 = 30 * DAY_MS;
 pub const MAX_ERRORS: usize = 500;
 
 /// One interaction as sent.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InteractionRow {
     /// RFC 3339 instant.
@@ -40,7 +40,7 @@ pub struct InteractionRow {
 }
 
 /// One decision as sent.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DecisionRow {
     /// RFC 3339 instant.

@@ -16,6 +16,18 @@ use std::collections::BTreeMap;
 /// Most source parameters a template keeps (`groupBy`, `model`, …).
 pub const MAX_PARAMS: usize = 10;
 
+/// The dashboard parameters of a template or an export: at most [`MAX_PARAMS`], short names and
+/// values.
+pub fn check_params(params: &std::collections::BTreeMap<String, String>) -> Result<(), FieldError> {
+    if params.len() > MAX_PARAMS || params.iter().any(|(k, v)| k.chars().count() > 64 || v.chars().count() > 200) {
+        return Err(fe(
+            "params",
+            format!("at most {MAX_PARAMS} parameters, names up to 64 characters and values up to 200"),
+        ));
+    }
+    Ok(())
+}
+
 fn fe(field: &str, message: impl Into<String>) -> FieldError {
     FieldError { field: field.into(), message: message.into() }
 }
@@ -81,11 +93,8 @@ async fn validate_template(
         errs,
     );
     let params = t.params.clone().unwrap_or_default();
-    if params.len() > MAX_PARAMS || params.iter().any(|(k, v)| k.chars().count() > 64 || v.chars().count() > 200) {
-        errs.push(fe(
-            "params",
-            format!("at most {MAX_PARAMS} parameters, names up to 64 characters and values up to 200"),
-        ));
+    if let Err(e) = check_params(&params) {
+        errs.push(e);
     }
     schedules::check_destinations(state, tenant_id, "fallbackDestinations", &fallback, errs).await?;
     let narrative = t.narrative.clone().unwrap_or_default();

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A dashboard; its key is the last path segment everywhere (URL, API, templates, file names).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Dashboard {
@@ -67,6 +68,7 @@ impl Dashboard {
 }
 
 /// A reporting period ending now.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 pub enum Period {
     /// Since UTC midnight.
@@ -152,6 +154,7 @@ mod tests {
 }
 
 /// How a widget is drawn.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Display {
     /// KPI cards with Δ chips and sparklines.
@@ -236,6 +239,7 @@ const ATTRIBUTION: &[WidgetSpec] = &[
 ];
 
 /// One widget's data or its own error (one failing widget never blanks the page).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WidgetData {
     /// The data source key.
@@ -249,6 +253,7 @@ pub struct WidgetData {
 }
 
 /// A segment in the filter.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SegmentOption {
     /// Id (the `segmentId` query value).
@@ -258,6 +263,7 @@ pub struct SegmentOption {
 }
 
 /// `GET /api/v1/dashboards/{key}`: everything a dashboard shows.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DashboardData {

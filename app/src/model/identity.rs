@@ -5,6 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A user's or API key's role; each role includes everything the one before it may do.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -51,6 +52,7 @@ impl FromStr for Role {
 }
 
 /// The tenant as the signed-in user sees it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TenantView {
     /// Short unique name, e.g. `acme`.
@@ -60,6 +62,7 @@ pub struct TenantView {
 }
 
 /// `GET /api/v1/me`: the signed-in user.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
     /// The user's email (or the API key's name for key callers).

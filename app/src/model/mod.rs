@@ -2,6 +2,7 @@
 //!
 //! Everything here compiles for both targets: no I/O, no server-only crates.
 
+pub mod api;
 pub mod chart;
 mod dashboard;
 mod error;

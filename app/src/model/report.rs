@@ -6,6 +6,7 @@ use super::{Dashboard, Period, Table};
 use serde::{Deserialize, Serialize};
 
 /// One paragraph of narrative about one section.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SectionNarrative {
     /// The section's source key.
@@ -15,6 +16,7 @@ pub struct SectionNarrative {
 }
 
 /// The narrative of a report (PRODUCT §10).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Narrative {
@@ -56,6 +58,7 @@ impl Narrative {
 }
 
 /// A KPI line of the report's KPI table, already formatted for people.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KpiLine {
     /// Metric label.
@@ -71,6 +74,7 @@ pub struct KpiLine {
 }
 
 /// A report document.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {

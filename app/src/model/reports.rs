@@ -4,6 +4,7 @@ use super::runs::{DeliveryStatus, RunPhase, RunStatus, Trigger};
 use serde::{Deserialize, Serialize};
 
 /// The narrative settings of a template.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NarrativeSettings {
     /// Write a narrative (on by default).
@@ -20,6 +21,7 @@ impl Default for NarrativeSettings {
 }
 
 /// A schedule as sent (create) — every field optional on PATCH.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct ScheduleInput {
@@ -44,6 +46,7 @@ pub struct ScheduleInput {
 }
 
 /// A template as sent (create) — every field optional on PATCH.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct TemplateInput {
@@ -80,6 +83,7 @@ pub struct TemplateInput {
 }
 
 /// A schedule as answered.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ScheduleView {
@@ -111,6 +115,7 @@ pub struct ScheduleView {
 }
 
 /// A template as answered.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TemplateView {
@@ -147,6 +152,7 @@ pub struct TemplateView {
 }
 
 /// A run's narrative as answered.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunNarrative {
@@ -161,6 +167,7 @@ pub struct RunNarrative {
 }
 
 /// An artifact as answered (the bytes are downloaded separately).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ArtifactView {
@@ -179,6 +186,7 @@ pub struct ArtifactView {
 }
 
 /// One attempt of a delivery as answered.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttemptView {
@@ -197,6 +205,7 @@ pub struct AttemptView {
 }
 
 /// A re-send of a delivery as answered.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResendView {
@@ -213,6 +222,7 @@ pub struct ResendView {
 }
 
 /// A delivery as answered.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryView {
@@ -239,6 +249,7 @@ pub struct DeliveryView {
 }
 
 /// A run as answered.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunView {

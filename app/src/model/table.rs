@@ -5,6 +5,7 @@ use super::chart::Chart;
 use serde::{Deserialize, Serialize};
 
 /// What a column holds; renderers format by it, CSV writes raw values.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum ColumnKind {
@@ -27,6 +28,7 @@ pub enum ColumnKind {
 }
 
 /// One column.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Column {
     /// Stable key (`impressions`).
@@ -66,6 +68,22 @@ pub enum Cell {
     /// Text.
     Text(String),
 }
+
+// In the OpenAPI document a cell is one of null, number or string. A derived `oneOf` of its
+// variants would be wrong: an integer is also a number, so it would match two of them.
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for Cell {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Null, Type::Number, Type::String]))
+            .description(Some("One cell: null, a number (integers included) or text (dates and instants are ISO text)"))
+            .into()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::ToSchema for Cell {}
 
 impl Cell {
     /// The numeric value, if any.
@@ -123,6 +141,7 @@ impl From<String> for Cell {
 }
 
 /// A data source's result.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Table {
     /// The source key (`offer_performance`).

@@ -5,6 +5,7 @@ use super::Role;
 use serde::{Deserialize, Serialize};
 
 /// Whether a user may sign in.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UserStatus {
@@ -15,6 +16,7 @@ pub enum UserStatus {
 }
 
 /// A user as answered.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
@@ -35,6 +37,7 @@ pub struct UserView {
 }
 
 /// `POST /users` (all required) and `PATCH /users/{id}` (any of role, name, disabled).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UserInput {
@@ -56,6 +59,7 @@ pub struct UserInput {
 }
 
 /// An API key as listed (never the key itself).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyView {
@@ -78,6 +82,7 @@ pub struct ApiKeyView {
 }
 
 /// `POST /apikeys`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ApiKeyInput {
@@ -93,6 +98,7 @@ pub struct ApiKeyInput {
 }
 
 /// A new key: answered once.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NewApiKey {
@@ -104,6 +110,7 @@ pub struct NewApiKey {
 }
 
 /// One of the signed-in user's sessions.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionView {
@@ -122,6 +129,7 @@ pub struct SessionView {
 }
 
 /// `PUT /me/password`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PasswordChange {

@@ -28,10 +28,11 @@ fn can_edit() -> Memo<bool> {
     })
 }
 
-/// Polls a run until it finishes, then toasts the per-destination result.
+/// Polls a run until it finishes (each state goes to `update`), then toasts the per-destination
+/// result.
 fn watch_run(
     run_id: String,
-    progress: RwSignal<Option<RunView>>,
+    update: impl Fn(RunView) + 'static,
     toasts: Option<Toasts>,
     done: impl Fn() + Clone + 'static,
 ) {
@@ -39,7 +40,7 @@ fn watch_run(
         for _ in 0..1200 {
             if let Ok(r) = get_run(run_id.clone()).await {
                 let finished = r.phase == RunPhase::Finished;
-                progress.set(Some(r.clone()));
+                update(r.clone());
                 if finished {
                     if let Some(t) = toasts {
                         let per: Vec<String> =
@@ -71,6 +72,33 @@ async fn sleep_ms(ms: u64) {
     let _ = ms;
 }
 
+/// What Run Now does with its answer: follow the new run, or — when a run of the template is
+/// already queued or running (409 naming it) — follow that one instead of starting another.
+fn after_run_now(
+    answer: Result<String, AppError>,
+    toasts: Option<Toasts>,
+    follow: impl FnOnce(String),
+    failed: impl FnOnce(),
+) {
+    match answer {
+        Ok(run) => follow(run),
+        Err(e) => match e.run_id.clone() {
+            Some(running) => {
+                if let Some(t) = toasts {
+                    t.show("This report is already running; showing that run's progress.".to_string(), false, None);
+                }
+                follow(running);
+            }
+            None => {
+                if let Some(t) = toasts {
+                    t.show(e.message, true, None);
+                }
+                failed();
+            }
+        },
+    }
+}
+
 /// `/settings/reports`.
 #[component]
 pub fn ReportsPage() -> impl IntoView {
@@ -78,7 +106,9 @@ pub fn ReportsPage() -> impl IntoView {
     let version = RwSignal::new(0u32);
     let list = Resource::new(move || version.get(), |_| list_templates());
     let status = Resource::new(|| (), |_| crate::api::schedules::scheduler_status());
-    let progress = RwSignal::new(None::<RunView>);
+    // Runs in flight, by template: their buttons are disabled and each has its own banner.
+    let running = RwSignal::new(std::collections::BTreeMap::<String, RunView>::new());
+    let starting = RwSignal::new(std::collections::BTreeSet::<String>::new());
     let toggle = Action::new(move |t: &TemplateView| {
         let (id, on) = (t.id.clone(), !t.enabled);
         async move { update_template(id, TemplateInput { enabled: Some(on), ..Default::default() }).await }
@@ -91,17 +121,42 @@ pub fn ReportsPage() -> impl IntoView {
     });
     let toasts = use_context::<Toasts>();
     let start = move |id: String| {
+        if starting.with_untracked(|s| s.contains(&id)) || running.with_untracked(|m| m.contains_key(&id)) {
+            return;
+        }
+        starting.update(|s| {
+            s.insert(id.clone());
+        });
         leptos::task::spawn_local(async move {
-            match run_now(id).await {
-                Ok(run) => watch_run(run, progress, toasts, move || version.update(|v| *v += 1)),
-                Err(e) => {
-                    if let Some(t) = toasts {
-                        t.show(e.message, true, None);
-                    }
-                }
-            }
+            let answer = run_now(id.clone()).await;
+            let done_id = id.clone();
+            after_run_now(
+                answer,
+                toasts,
+                move |run| {
+                    let update = move |r: RunView| {
+                        starting.update(|s| {
+                            s.remove(&r.template_id);
+                        });
+                        running.update(|m| {
+                            if r.phase == RunPhase::Finished {
+                                m.remove(&r.template_id);
+                            } else {
+                                m.insert(r.template_id.clone(), r);
+                            }
+                        })
+                    };
+                    watch_run(run, update, toasts, move || version.update(|v| *v += 1))
+                },
+                move || {
+                    starting.update(|s| {
+                        s.remove(&done_id);
+                    })
+                },
+            );
         });
     };
+    let busy = move |id: &str| starting.with(|s| s.contains(id)) || running.with(|m| m.contains_key(id));
     view! {
         <Title text="Reports"/>
         <div class="page-header"><div><h1>"Reports"</h1><p class="muted">"Saved reports, their schedules and runs."</p></div></div>
@@ -116,7 +171,9 @@ pub fn ReportsPage() -> impl IntoView {
                 view! { <p class="banner" data-testid="scheduler-banner">{text}</p> }
             })}
         </Transition>
-        {move || progress.get().filter(|r| r.phase != RunPhase::Finished).map(|r| view! { <p class="banner" data-testid="run-progress">{format!("Running “{}”: {}…", r.template_name, r.phase)}</p> })}
+        {move || running.get().into_values().map(|r| view! {
+            <p class="banner" role="status" data-testid="run-progress">{format!("Running “{}”: {}…", r.template_name, r.phase)}</p>
+        }).collect_view()}
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || list.get().map(|r| match r {
                 Err(e) => view! { <p class="widget-error">{e.message}</p> }.into_any(),
@@ -144,7 +201,11 @@ pub fn ReportsPage() -> impl IntoView {
                                                 let (t1, t2, id1, id2) = (t1.clone(), t2.clone(), id1.clone(), id2.clone());
                                                 view! {
                                                     <td class="actions">
-                                                        <button class="btn btn-sm btn-primary" data-testid="run-now" on:click=move |_| start(id1.clone())>"Run Now"</button>
+                                                        <button class="btn btn-sm btn-primary" data-testid="run-now"
+                                                            disabled={let id = id1.clone(); move || busy(&id)}
+                                                            on:click=move |_| start(id1.clone())>
+                                                            {let id = id1.clone(); move || if busy(&id) { "Running…" } else { "Run Now" }}
+                                                        </button>
                                                         <button class="btn btn-sm" on:click=move |_| { toggle.dispatch(t1.clone()); }>{if t2.enabled { "Disable" } else { "Enable" }}</button>
                                                         <button class="btn btn-sm btn-danger" on:click=move |_| {
                                                             if window().confirm_with_message("Delete this report and its schedules? Past runs are kept.").unwrap_or(false) { remove.dispatch(id2.clone()); }
@@ -176,21 +237,30 @@ pub fn TemplatePage() -> impl IntoView {
     let offset = RwSignal::new(0i64);
     let runs = Resource::new(move || (id.get(), offset.get(), version.get()), |(id, o, _)| list_runs(id, o));
     let progress = RwSignal::new(None::<RunView>);
+    let starting = RwSignal::new(false);
+    let busy = move || starting.get() || progress.get().is_some_and(|r| r.phase != RunPhase::Finished);
     let toasts = use_context::<Toasts>();
     let start = move |_| {
+        if starting.get_untracked() || progress.get_untracked().is_some_and(|r| r.phase != RunPhase::Finished) {
+            return;
+        }
+        starting.set(true);
         let id = id.get_untracked();
         leptos::task::spawn_local(async move {
-            match run_now(id).await {
-                Ok(run) => {
+            let answer = run_now(id).await;
+            after_run_now(
+                answer,
+                toasts,
+                move |run| {
                     tab.set("runs");
-                    watch_run(run, progress, toasts, move || version.update(|v| *v += 1));
-                }
-                Err(e) => {
-                    if let Some(t) = toasts {
-                        t.show(e.message, true, None);
-                    }
-                }
-            }
+                    let update = move |r: RunView| {
+                        starting.set(false);
+                        progress.set(Some(r));
+                    };
+                    watch_run(run, update, toasts, move || version.update(|v| *v += 1));
+                },
+                move || starting.set(false),
+            );
         });
     };
     view! {
@@ -201,9 +271,13 @@ pub fn TemplatePage() -> impl IntoView {
                     <Title text=t.name.clone()/>
                     <div class="page-header">
                         <div><h1 data-testid="template-name">{t.name.clone()}</h1><p class="muted">{format!("{} dashboard · {} · {}", t.dashboard, t.period, t.formats.join(", ").to_uppercase())}</p></div>
-                        {move || edit.get().then(|| view! { <button class="btn btn-primary" data-testid="run-now" on:click=start>"Run Now"</button> })}
+                        {move || edit.get().then(|| view! {
+                            <button class="btn btn-primary" data-testid="run-now" disabled=busy on:click=start>
+                                {move || if busy() { "Running…" } else { "Run Now" }}
+                            </button>
+                        })}
                     </div>
-                    {move || progress.get().filter(|r| r.phase != RunPhase::Finished).map(|r| view! { <p class="banner" data-testid="run-progress">{format!("Run {}: {}…", r.status, r.phase)}</p> })}
+                    {move || progress.get().filter(|r| r.phase != RunPhase::Finished).map(|r| view! { <p class="banner" role="status" data-testid="run-progress">{format!("Run {}: {}…", r.status, r.phase)}</p> })}
                     <nav class="tabs">
                         {[("details", "Details"), ("schedule", "Schedule"), ("runs", "Runs")].into_iter().map(|(k, l)| view! {
                             <button class:active=move || tab.get() == k data-testid=format!("tab-{k}") on:click=move |_| tab.set(k)>{l}</button>

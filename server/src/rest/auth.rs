@@ -11,13 +11,18 @@ use axum::Json;
 use serde::Deserialize;
 
 /// The sign-in body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginBody {
+    /// The user's email.
     email: String,
+    /// Their password.
     password: String,
 }
 
 /// Signs in; sets the session cookie and answers the user.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", security(()), request_body = LoginBody,
+    responses((status = 200, description = "Signed in; the session cookie is set", body = Me)))]
 pub async fn login(
     State(state): State<AppState>,
     client: Option<axum::Extension<engine_auth::Client>>,
@@ -32,6 +37,8 @@ pub async fn login(
 }
 
 /// Signs out (idempotent); clears the cookie.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", security(()),
+    responses((status = 204, description = "Signed out; the session cookie is cleared")))]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
     let token = headers
         .get_all(header::COOKIE)
@@ -46,6 +53,8 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result
 }
 
 /// The caller.
+#[utoipa::path(get, path = "/me", tag = "auth", security(("apiKey" = ["viewer"]), ("session" = ["viewer"])),
+    responses((status = 200, description = "The caller", body = Me)))]
 pub async fn me(Auth(p): Auth) -> Json<Me> {
     Json(p.me())
 }

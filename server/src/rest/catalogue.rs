@@ -1,89 +1,82 @@
 //! `GET/POST /segments`, `/channels`, `/offers` and `GET /segments/{id}`: a tenant's catalogue.
 //! Lists: any role. Create: editor, or an API key with the editor role.
 
-use super::extract::{Auth, Body};
+use super::extract::{Auth, Body, Ids};
 use app::engine::catalogue::{self, NewChannel, NewOffer, NewSegment};
-use app::engine::store::catalogue as repo;
+use app::engine::store::catalogue::{self as repo, Channel, Offer, Segment};
 use app::engine::AppState;
+use app::model::api::List;
 use app::model::{AppError, Role};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::{json, Value};
 
-fn segment_json(s: &repo::Segment) -> Value {
-    json!({"id": s.id, "key": s.key, "name": s.name, "size": s.size})
+/// The tenant's segments.
+#[utoipa::path(get, path = "/segments", tag = "catalogue", security(("apiKey" = ["viewer"]), ("session" = ["viewer"])),
+    responses((status = 200, description = "Segments", body = List<Segment>)))]
+pub async fn list_segments(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<List<Segment>>, AppError> {
+    Ok(Json(repo::list_segments(&s.db, &p.tenant_id).await?.into()))
 }
 
-fn channel_json(c: &repo::Channel) -> Value {
-    json!({"id": c.id, "key": c.key, "name": c.name})
-}
-
-fn offer_json(o: &repo::Offer) -> Value {
-    json!({
-        "id": o.id, "key": o.key, "name": o.name, "category": o.category, "status": o.status,
-        "dailyBudgetCents": o.daily_budget_cents, "lifetimeBudgetCents": o.lifetime_budget_cents,
-        "spentCents": o.spent_cents,
-    })
-}
-
-/// Lists segments.
-pub async fn list_segments(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<Value>, AppError> {
-    let items = repo::list_segments(&s.db, &p.tenant_id).await?;
-    Ok(Json(json!({ "data": items.iter().map(segment_json).collect::<Vec<_>>() })))
-}
-
-/// One segment of the caller's tenant; another tenant's id is 404.
+/// One segment.
+#[utoipa::path(get, path = "/segments/{id}", tag = "catalogue", security(("apiKey" = ["viewer"]), ("session" = ["viewer"])),
+    params(("id" = String, Path, description = "Segment id")),
+    responses((status = 200, description = "The segment", body = Segment)))]
 pub async fn get_segment(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
+    Ids(id): Ids<String>,
+) -> Result<Json<Segment>, AppError> {
     let items = repo::list_segments(&s.db, &p.tenant_id).await?;
-    items.iter().find(|x| x.id == id).map(|x| Json(segment_json(x))).ok_or_else(|| AppError::not_found("segment"))
+    items.into_iter().find(|x| x.id == id).map(Json).ok_or_else(|| AppError::not_found("segment"))
 }
 
 /// Creates a segment.
+#[utoipa::path(post, path = "/segments", tag = "catalogue", security(("apiKey" = ["editor"]), ("session" = ["editor"])),
+    request_body = NewSegment, responses((status = 201, description = "The segment", body = Segment)))]
 pub async fn create_segment(
     State(s): State<AppState>,
     Auth(p): Auth,
     Body(body): Body<NewSegment>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Segment>), AppError> {
     p.require(Role::Editor)?;
-    let seg = catalogue::create_segment(&s.db, &p.tenant_id, body, s.clock.now_ms()).await?;
-    Ok((StatusCode::CREATED, Json(segment_json(&seg))))
+    Ok((StatusCode::CREATED, Json(catalogue::create_segment(&s.db, &p.tenant_id, body, s.clock.now_ms()).await?)))
 }
 
-/// Lists channels.
-pub async fn list_channels(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<Value>, AppError> {
-    let items = repo::list_channels(&s.db, &p.tenant_id).await?;
-    Ok(Json(json!({ "data": items.iter().map(channel_json).collect::<Vec<_>>() })))
+/// The tenant's channels.
+#[utoipa::path(get, path = "/channels", tag = "catalogue", security(("apiKey" = ["viewer"]), ("session" = ["viewer"])),
+    responses((status = 200, description = "Channels", body = List<Channel>)))]
+pub async fn list_channels(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<List<Channel>>, AppError> {
+    Ok(Json(repo::list_channels(&s.db, &p.tenant_id).await?.into()))
 }
 
 /// Creates a channel.
+#[utoipa::path(post, path = "/channels", tag = "catalogue", security(("apiKey" = ["editor"]), ("session" = ["editor"])),
+    request_body = NewChannel, responses((status = 201, description = "The channel", body = Channel)))]
 pub async fn create_channel(
     State(s): State<AppState>,
     Auth(p): Auth,
     Body(body): Body<NewChannel>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Channel>), AppError> {
     p.require(Role::Editor)?;
-    let ch = catalogue::create_channel(&s.db, &p.tenant_id, body, s.clock.now_ms()).await?;
-    Ok((StatusCode::CREATED, Json(channel_json(&ch))))
+    Ok((StatusCode::CREATED, Json(catalogue::create_channel(&s.db, &p.tenant_id, body, s.clock.now_ms()).await?)))
 }
 
-/// Lists offers.
-pub async fn list_offers(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<Value>, AppError> {
-    let items = repo::list_offers(&s.db, &p.tenant_id).await?;
-    Ok(Json(json!({ "data": items.iter().map(offer_json).collect::<Vec<_>>() })))
+/// The tenant's offers.
+#[utoipa::path(get, path = "/offers", tag = "catalogue", security(("apiKey" = ["viewer"]), ("session" = ["viewer"])),
+    responses((status = 200, description = "Offers", body = List<Offer>)))]
+pub async fn list_offers(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<List<Offer>>, AppError> {
+    Ok(Json(repo::list_offers(&s.db, &p.tenant_id).await?.into()))
 }
 
 /// Creates an offer.
+#[utoipa::path(post, path = "/offers", tag = "catalogue", security(("apiKey" = ["editor"]), ("session" = ["editor"])),
+    request_body = NewOffer, responses((status = 201, description = "The offer", body = Offer)))]
 pub async fn create_offer(
     State(s): State<AppState>,
     Auth(p): Auth,
     Body(body): Body<NewOffer>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
+) -> Result<(StatusCode, Json<Offer>), AppError> {
     p.require(Role::Editor)?;
-    let o = catalogue::create_offer(&s.db, &p.tenant_id, body, s.clock.now_ms()).await?;
-    Ok((StatusCode::CREATED, Json(offer_json(&o))))
+    Ok((StatusCode::CREATED, Json(catalogue::create_offer(&s.db, &p.tenant_id, body, s.clock.now_ms()).await?)))
 }

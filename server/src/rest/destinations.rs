@@ -1,30 +1,36 @@
 //! `GET/POST /notifications/destinations`, `GET/PATCH/DELETE …/{id}`, `POST …/{id}/test`.
 //! Any role reads (secrets redacted); admins write and test.
 
-use super::extract::{Auth, Body};
+use super::extract::{Auth, Body, Ids};
 use app::engine::destinations::{self, DestinationInput, DestinationView, TestOutcome};
 use app::engine::AppState;
+use app::model::api::List;
 use app::model::{AppError, Role};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::{json, Value};
 
 /// Lists destinations.
-pub async fn list(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<Value>, AppError> {
-    Ok(Json(json!({ "data": destinations::list(&s, &p.tenant_id, p.role).await? })))
+#[utoipa::path(get, path = "/notifications/destinations", tag = "destinations", security(("apiKey" = ["viewer"]), ("session" = ["viewer"])),
+    responses((status = 200, description = "Destinations, secrets redacted", body = List<DestinationView>)))]
+pub async fn list(State(s): State<AppState>, Auth(p): Auth) -> Result<Json<List<DestinationView>>, AppError> {
+    Ok(Json(destinations::list(&s, &p.tenant_id, p.role).await?.into()))
 }
 
 /// One destination.
+#[utoipa::path(get, path = "/notifications/destinations/{id}", tag = "destinations", security(("apiKey" = ["viewer"]), ("session" = ["viewer"])), params(("id" = String, Path, description = "Destination id")),
+    responses((status = 200, description = "The destination, secrets redacted", body = DestinationView)))]
 pub async fn get(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    Ids(id): Ids<String>,
 ) -> Result<Json<DestinationView>, AppError> {
     Ok(Json(destinations::visible_to(destinations::get(&s, &p.tenant_id, &id, false).await?.view, p.role)))
 }
 
 /// Creates a destination.
+#[utoipa::path(post, path = "/notifications/destinations", tag = "destinations", security(("apiKey" = ["admin"]), ("session" = ["admin"])), request_body = DestinationInput,
+    responses((status = 201, description = "The destination", body = DestinationView)))]
 pub async fn create(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -35,10 +41,12 @@ pub async fn create(
 }
 
 /// Updates a destination.
+#[utoipa::path(patch, path = "/notifications/destinations/{id}", tag = "destinations", security(("apiKey" = ["admin"]), ("session" = ["admin"])), params(("id" = String, Path, description = "Destination id")),
+    request_body = DestinationInput, responses((status = 200, description = "The destination as changed", body = DestinationView)))]
 pub async fn update(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    Ids(id): Ids<String>,
     Body(b): Body<DestinationInput>,
 ) -> Result<Json<DestinationView>, AppError> {
     p.require(Role::Admin)?;
@@ -46,17 +54,21 @@ pub async fn update(
 }
 
 /// Deletes a destination.
-pub async fn delete(State(s): State<AppState>, Auth(p): Auth, Path(id): Path<String>) -> Result<StatusCode, AppError> {
+#[utoipa::path(delete, path = "/notifications/destinations/{id}", tag = "destinations", security(("apiKey" = ["admin"]), ("session" = ["admin"])), params(("id" = String, Path, description = "Destination id")),
+    responses((status = 204, description = "Deleted")))]
+pub async fn delete(State(s): State<AppState>, Auth(p): Auth, Ids(id): Ids<String>) -> Result<StatusCode, AppError> {
     p.require(Role::Admin)?;
     destinations::delete(&s, &p.tenant_id, &p.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Sends a test message.
+#[utoipa::path(post, path = "/notifications/destinations/{id}/test", tag = "destinations", security(("apiKey" = ["admin"]), ("session" = ["admin"])), params(("id" = String, Path, description = "Destination id")),
+    responses((status = 200, description = "What the destination answered to a test message", body = TestOutcome)))]
 pub async fn test(
     State(s): State<AppState>,
     Auth(p): Auth,
-    Path(id): Path<String>,
+    Ids(id): Ids<String>,
 ) -> Result<Json<TestOutcome>, AppError> {
     p.require(Role::Admin)?;
     Ok(Json(destinations::test(&s, &p.tenant_id, &p.actor, &id).await?))

@@ -13,18 +13,24 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// The preview body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PreviewBody {
+    /// The dashboard (e.g. `executive`).
     dashboard: String,
+    /// `pdf`, `csv`, `md` or `html`.
     format: String,
+    /// The dashboard's period (default `7d`).
     #[serde(default)]
     period: Option<String>,
+    /// Only this segment.
     #[serde(default)]
     segment_id: Option<String>,
+    /// Write a narrative (default true; never for CSV).
     #[serde(default = "yes")]
+    #[schema(default = true)]
     narrative: bool,
-    /// On-screen source parameters (`groupBy`, `model`).
+    /// On-screen source parameters (`groupBy`, `model`): at most 10, names ≤ 64 characters, values ≤ 200.
     #[serde(default)]
     params: BTreeMap<String, String>,
 }
@@ -34,6 +40,9 @@ fn yes() -> bool {
 }
 
 /// Renders the artifact and answers it as a download.
+#[utoipa::path(post, path = "/reports/preview", tag = "exports", security(("apiKey" = ["viewer"]), ("session" = ["viewer"])), request_body = PreviewBody,
+    responses((status = 200, description = "The rendered file, as an attachment", content(
+        (Vec<u8> = "application/pdf"), (String = "text/csv"), (String = "text/markdown"), (String = "text/html")))))]
 pub async fn preview(
     State(s): State<AppState>,
     Auth(p): Auth,
@@ -42,6 +51,7 @@ pub async fn preview(
     let format = ReportFormat::parse(&b.format).ok_or_else(|| {
         AppError::invalid("format", format!("unknown format '{}': expected pdf, csv, md or html", b.format))
     })?;
+    app::engine::templates::check_params(&b.params).map_err(|e| AppError::validation(vec![e]))?;
     s.rate_limits.take(app::engine::limits::Action::Export, &p.tenant_id, &p.actor, s.clock.now_ms())?;
     let req = Request {
         key: &b.dashboard,

@@ -10,6 +10,7 @@ pub mod destinations;
 pub mod exports;
 pub mod extract;
 pub mod ingest;
+pub mod openapi;
 pub mod ops;
 pub mod runs;
 pub mod schedules;
@@ -23,6 +24,7 @@ use axum::Router;
 /// Routes under `/api/v1`.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/openapi.json", get(openapi::serve))
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/me", get(auth::me))
@@ -58,6 +60,7 @@ pub fn router() -> Router<AppState> {
         .route("/reports/runs/{id}", get(runs::get))
         .route("/reports/runs/{id}/artifacts/{format}", get(runs::artifact))
         .route("/reports/runs/{id}/deliveries/{delivery_id}/resend", post(runs::resend))
+        .route_layer(axum::middleware::from_fn(openapi::require_role))
         .fallback(extract::not_found)
 }
 

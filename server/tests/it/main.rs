@@ -16,6 +16,7 @@ mod lifecycle;
 mod limits;
 mod multiprocess;
 mod narrative;
+mod openapi;
 mod reports;
 mod resend;
 mod scheduler;

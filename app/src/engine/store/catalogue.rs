@@ -3,7 +3,8 @@
 use crate::engine::db::{bulk_insert, get_i64, get_str, Db, Val};
 
 /// A segment of customers.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Segment {
     /// Id.
     pub id: String,
@@ -16,7 +17,8 @@ pub struct Segment {
 }
 
 /// A channel (web, email, …).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Channel {
     /// Id.
     pub id: String,
@@ -27,7 +29,8 @@ pub struct Channel {
 }
 
 /// An offer with its budget.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Offer {
     /// Id.
     pub id: String,

@@ -1,0 +1,247 @@
+//! `GET /api/v1/openapi.json`: the OpenAPI 3.1 document of `/api/v1`, derived from the handlers'
+//! annotations and the wire types (`utoipa`), never written by hand.
+//!
+//! Conventions the document states, so that clients and fuzzers can rely on them:
+//! - every operation names the least role it needs as the scope of its security requirement
+//!   (`apiKey: [editor]`): OpenAPI's own way to say "role names required";
+//! - every error answers the one envelope `ErrorBody` with the statuses that operation can give
+//!   (added below from what the operation takes: a caller, a body, path ids, query parameters);
+//! - operation ids are unique and stable: the method and the path in camelCase.
+
+use super::{ai, auth, catalogue, dashboards, destinations, exports, ingest, runs, schedules, team, templates};
+use app::engine::auth::Principal;
+use app::model::api::ErrorBody;
+use app::model::{AppError, Role};
+use axum::extract::MatchedPath;
+use axum::http::{header, Method};
+use axum::response::IntoResponse;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, RefOr, Response, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Narrate API",
+        description = "Dashboards, exports, saved and scheduled reports, runs and deliveries, team and access. \
+            Authenticate with an `X-API-Key` header, or with the session cookie of a signed-in browser \
+            (mutating calls then also need `X-Requested-With` and a same-origin `Origin`).",
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    servers((url = "/api/v1")),
+    paths(
+        auth::login, auth::logout, auth::me,
+        team::change_password, team::my_sessions, team::sign_out_everywhere,
+        team::list_users, team::create_user, team::update_user, team::delete_user,
+        team::list_keys, team::create_key, team::revoke_key,
+        dashboards::get,
+        catalogue::list_segments, catalogue::create_segment, catalogue::get_segment,
+        catalogue::list_channels, catalogue::create_channel, catalogue::list_offers, catalogue::create_offer,
+        ingest::interactions, ingest::decisions,
+        exports::preview,
+        ai::get, ai::put, ai::test,
+        destinations::list, destinations::create, destinations::get, destinations::update,
+        destinations::delete, destinations::test,
+        templates::list, templates::create, templates::get, templates::update, templates::delete,
+        runs::run_now,
+        schedules::list, schedules::create, schedules::preview, schedules::get, schedules::update, schedules::delete,
+        runs::list, runs::get, runs::artifact, runs::resend,
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&Conventions),
+    tags(
+        (name = "auth", description = "Signing in and out; who is calling"),
+        (name = "team", description = "Users, API keys, the caller's password and sessions"),
+        (name = "dashboards", description = "The six dashboards' data"),
+        (name = "catalogue", description = "Segments, channels, offers"),
+        (name = "ingest", description = "Interactions and decisions, in batches"),
+        (name = "exports", description = "One-off exports of a dashboard"),
+        (name = "reports", description = "Saved reports, schedules, runs and deliveries"),
+        (name = "destinations", description = "Where reports are delivered"),
+        (name = "ai", description = "The tenant's AI provider"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Operations whose callers are rate-limited (429 with the envelope).
+const RATE_LIMITED: &[(&str, &str)] = &[
+    ("post", "/auth/login"),
+    ("post", "/reports/preview"),
+    ("post", "/reports/templates/{id}/run-now"),
+    ("post", "/notifications/destinations/{id}/test"),
+];
+
+/// Operations that answer 503 while the server shuts down or lacks its secret key.
+const MAY_BE_UNAVAILABLE: &[(&str, &str)] =
+    &[("post", "/reports/templates/{id}/run-now"), ("post", "/reports/runs/{id}/deliveries/{delivery_id}/resend")];
+
+struct Conventions;
+
+impl Modify for Conventions {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("apiKey", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))));
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(app::engine::auth::SESSION_COOKIE))),
+        );
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let ops = [
+                ("get", item.get.as_mut()),
+                ("put", item.put.as_mut()),
+                ("post", item.post.as_mut()),
+                ("delete", item.delete.as_mut()),
+                ("patch", item.patch.as_mut()),
+            ];
+            for (method, op) in ops {
+                if let Some(op) = op {
+                    op.operation_id = Some(operation_id(method, path));
+                    add_errors(method, path, op);
+                }
+            }
+        }
+    }
+}
+
+/// `get` + `/reports/templates/{id}` → `getReportsTemplatesById`.
+fn operation_id(method: &str, path: &str) -> String {
+    let mut id = method.to_string();
+    for seg in path.split('/').filter(|s| !s.is_empty()) {
+        let (prefix, word) = match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(param) => ("By", param),
+            None => ("", seg),
+        };
+        id.push_str(prefix);
+        for part in word.split(['-', '_']).filter(|p| !p.is_empty()) {
+            let mut chars = part.chars();
+            if let Some(first) = chars.next() {
+                id.extend(first.to_uppercase());
+                id.push_str(chars.as_str());
+            }
+        }
+    }
+    id
+}
+
+fn error_response(description: &str) -> RefOr<Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("ErrorBody"))))
+                    .build(),
+            )
+            .build(),
+    )
+}
+
+fn add_errors(method: &str, path: &str, op: &mut Operation) {
+    let authenticated = op.security.as_ref().is_some_and(|reqs| {
+        !reqs.is_empty() && !reqs.iter().any(|r| serde_json::to_value(r).is_ok_and(|v| v == serde_json::json!({})))
+    });
+    let optional_auth = op.security.as_ref().is_some_and(|reqs| reqs.len() > 1);
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let has_path = path.contains('{');
+    let has_query =
+        params.iter().any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query)) || has_path;
+    let mut add = |code: &str, why: &str| {
+        op.responses.responses.entry(code.to_string()).or_insert_with(|| error_response(why));
+    };
+    if authenticated || optional_auth {
+        add("401", "Not signed in, or the API key is not valid");
+        add("403", "The caller's role does not allow it, or a cross-site request was refused");
+    }
+    if op.request_body.is_some() {
+        add("400", "The body could not be read (malformed JSON, no JSON content type)");
+        add("413", "The body is too large");
+        add("422", "The input is invalid; `details` names each field");
+    }
+    if has_query {
+        add("422", "A parameter is invalid; `details` names it");
+    }
+    if has_path {
+        add("400", "A path segment could not be decoded");
+        add("404", "Unknown id, or another tenant's");
+    }
+    if method == "post" && path == "/auth/login" {
+        add("401", "Wrong email or password");
+    }
+    if RATE_LIMITED.contains(&(method, path)) {
+        add("429", "Too many requests; try again later (the message says when)");
+    }
+    if MAY_BE_UNAVAILABLE.contains(&(method, path)) {
+        add("503", "The server is shutting down or has no secret key; try again in a moment");
+    }
+    // Any path under /api/v1 that matches no operation answers 404 in the envelope; that is the
+    // router's fallback, not an operation's, and so is not listed per operation.
+}
+
+/// The least role of each operation, read from the document's security requirements:
+/// `(METHOD, "/users/{id}")` → admin. Operations that may be called without a principal (signing
+/// in, signed download links) are absent.
+pub fn required_roles() -> &'static HashMap<(Method, String), Role> {
+    static ROLES: OnceLock<HashMap<(Method, String), Role>> = OnceLock::new();
+    ROLES.get_or_init(|| {
+        let doc: serde_json::Value = serde_json::from_str(document()).expect("the document is JSON");
+        let mut roles = HashMap::new();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let Ok(method) = method.to_uppercase().parse::<Method>() else { continue };
+                let reqs = op["security"].as_array().cloned().unwrap_or_default();
+                if reqs.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())) {
+                    continue;
+                }
+                let least = reqs
+                    .iter()
+                    .filter_map(|r| r.as_object())
+                    .flat_map(|o| o.values())
+                    .filter_map(|scopes| scopes.as_array())
+                    .flatten()
+                    .filter_map(|scope| scope.as_str()?.parse::<Role>().ok())
+                    .min();
+                if let Some(role) = least {
+                    roles.insert((method, path.clone()), role);
+                }
+            }
+        }
+        roles
+    })
+}
+
+/// Refuses a caller whose role is below the operation's before anything else runs (403, or 401
+/// without a caller), so a viewer learns nothing from an admin endpoint, not even whether its
+/// body was valid. Handlers check roles as well; the two cannot disagree without the contract
+/// tests noticing.
+pub async fn require_role(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let matched = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
+    if let Some(path) = matched {
+        let path = path.strip_prefix("/api/v1").unwrap_or(&path).to_string();
+        if let Some(needed) = required_roles().get(&(req.method().clone(), path)) {
+            match req.extensions().get::<Principal>() {
+                None => return AppError::unauthenticated("please sign in or send X-API-Key").into_response(),
+                Some(p) => {
+                    if let Err(e) = p.require(*needed) {
+                        return e.into_response();
+                    }
+                }
+            }
+        }
+    }
+    next.run(req).await
+}
+
+/// The document, built once.
+pub fn document() -> &'static str {
+    static DOC: OnceLock<String> = OnceLock::new();
+    DOC.get_or_init(|| ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serialises"))
+}
+
+/// `GET /api/v1/openapi.json` (no authentication).
+pub async fn serve() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "public, max-age=300")], document())
+}
