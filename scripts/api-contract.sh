@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TARGET="${CARGO_TARGET_DIR:-$HOME/.cache/narrate-target}"
-BIN="$TARGET/release/narrate"
+BIN="${NARRATE_BIN:-$TARGET/release/narrate}"
 VENV="${NARRATE_PY_VENV:-$HOME/.cache/narrate-py}"
 PORT="${CONTRACT_PORT:-3190}"
 PER_ROLE_SECS="${CONTRACT_SECS_PER_ROLE:-50}"

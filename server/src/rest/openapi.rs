@@ -78,6 +78,13 @@ const RATE_LIMITED: &[(&str, &str)] = &[
 const MAY_BE_UNAVAILABLE: &[(&str, &str)] =
     &[("post", "/reports/templates/{id}/run-now"), ("post", "/reports/runs/{id}/deliveries/{delivery_id}/resend")];
 
+/// Creations refused when the key or email is taken (409).
+const UNIQUE: &[(&str, &str)] =
+    &[("post", "/segments"), ("post", "/channels"), ("post", "/offers"), ("post", "/users")];
+
+/// Bodies that name other objects by id (a template, a segment): unknown or another tenant's → 404.
+const NAMES_IDS: &[(&str, &str)] = &[("post", "/reports/schedules"), ("post", "/reports/templates")];
+
 struct Conventions;
 
 impl Modify for Conventions {
@@ -170,6 +177,12 @@ fn add_errors(method: &str, path: &str, op: &mut Operation) {
     }
     if method == "post" && path == "/auth/login" {
         add("401", "Wrong email or password");
+    }
+    if UNIQUE.contains(&(method, path)) {
+        add("409", "The key or email is already taken");
+    }
+    if NAMES_IDS.contains(&(method, path)) {
+        add("404", "An id in the body is unknown, or another tenant's");
     }
     if RATE_LIMITED.contains(&(method, path)) {
         add("429", "Too many requests; try again later (the message says when)");
