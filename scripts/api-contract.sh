@@ -43,7 +43,7 @@ for role in viewer editor admin; do
     "$VENV/bin/schemathesis" --no-color run "$BASE/api/v1/openapi.json" \
       --header "X-API-Key: $key" \
       --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection,role_is_enforced \
-      --phases examples,coverage,fuzzing \
+      --phases examples,coverage,fuzzing,stateful \
       --max-time "$PER_ROLE_SECS" \
       --request-timeout 30 \
       --workers 1 \

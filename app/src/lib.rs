@@ -68,6 +68,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    components::time::provide_hydrated();
     // Marks the page as interactive once the wasm has hydrated (end-to-end tests wait for it).
     Effect::new(|_| {
         if let Some(body) = document().body() {

@@ -83,13 +83,10 @@ test("a schedule due in the next minute fires through the built-in ticker and sh
   });
   await page.goto(`/settings/reports/${t.id}`);
   await hydrated(page);
-  await page.getByTestId("tab-runs").click();
-  await expect(async () => {
-    await page.reload();
-    await hydrated(page);
-    await page.getByTestId("tab-runs").click();
-    await expect(page.locator("[data-testid=runs] tbody tr").first()).toContainText("schedule", { timeout: 2_000 });
-  }).toPass({ timeout: 170_000, intervals: [5_000] });
+  await page.getByRole("button", { name: "Runs", exact: true }).click();
+  await expect(page.getByText("No runs yet. Click Run Now to produce one, or wait for the schedule.")).toBeVisible();
+  // No reload: the open Runs tab follows the runs by itself.
+  await expect(page.locator("[data-testid=runs] tbody tr").first()).toContainText("schedule", { timeout: 170_000 });
   await expect(page.getByTestId("run-status").first()).toHaveText("succeeded");
 });
 
@@ -119,7 +116,8 @@ test("a report's page edits its details and schedules; a viewer only reads", asy
   await form.getByTestId("schedule-zone").fill("Europe/Paris");
   const runs = form.getByTestId("next-runs").locator("li");
   await expect(runs).toHaveCount(5);
-  await expect(runs.first()).toHaveText(/T0[78]:30:00Z$/);
+  // In the schedule's own zone, named: 09:30 in Paris whatever the reader's zone.
+  await expect(runs.first()).toHaveText(/09:30 CES?T$/);
   await form.getByTestId(`dest-${dest}`).check();
   await form.getByTestId("schedule-save").click();
   await expect(page.getByTestId("schedule-form")).toHaveCount(0);
@@ -234,4 +232,42 @@ test("Run Now cannot start a second run while one is in flight: the button waits
   } finally {
     slow.close();
   }
+});
+
+test.describe("times for a reader in New York", () => {
+  test.use({ timezoneId: "America/New_York" });
+
+  test("a schedule's times show in its own zone, a run's in the reader's, each with its UTC value on hover", async ({ page }) => {
+    test.setTimeout(90_000);
+    await signIn(page, "editor");
+    await page.goto("/settings/reports");
+    const reportName = `Zones ${Date.now()}`;
+    const t = await api(page, "post", "/api/v1/reports/templates", {
+      name: reportName, dashboard: "business", period: "7d", formats: ["csv"], narrative: { enabled: false },
+      schedule: { cronExpression: "0 8 * * *", timezone: "Europe/Paris", destinations: [] },
+    });
+    const { runId } = await api(page, "post", `/api/v1/reports/templates/${t.id}/run-now`);
+    await expect.poll(async () => (await api(page, "get", `/api/v1/reports/runs/${runId}`)).phase, { timeout: 60_000 }).toBe("finished");
+    const run = await api(page, "get", `/api/v1/reports/runs/${runId}`);
+
+    await page.goto("/settings/reports");
+    await hydrated(page);
+    const next = page.locator(`tr[data-template='${reportName}'] time`);
+    await expect(next).toHaveText(/08:00 CES?T · in \d+ (hours?|min|days?)$/);
+    const utc = await next.getAttribute("datetime");
+    expect(utc).toMatch(/T0[67]:00:00Z$/);
+    await expect(next).toHaveAttribute("title", `${utc} (UTC)`);
+
+    // The run's start, in New York time, on the Runs tab and on the run page.
+    const started = new Date(run.startedAt);
+    const expected = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: "America/New_York" }).format(started);
+    await page.goto(`/settings/reports/${t.id}`);
+    await hydrated(page);
+    await page.getByRole("button", { name: "Runs", exact: true }).click();
+    const cell = page.locator("[data-testid=runs] tbody tr").first().locator("time");
+    await expect(cell).toHaveText(new RegExp(`${expected} E[SD]T · (just now|\\d+ min ago)$`));
+    await page.goto(`/reports/runs/${runId}`);
+    await hydrated(page);
+    await expect(page.locator("time").first()).toHaveText(new RegExp(`${expected} E[SD]T`));
+  });
 });

@@ -216,3 +216,26 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
 pub fn unauthenticated() -> Response {
     (StatusCode::UNAUTHORIZED, AppError::unauthenticated("please sign in or send X-API-Key")).into_response()
 }
+
+/// Server functions answer every error with 500 (the framework's default); this gives each its
+/// real status from the error envelope it carries (422 for invalid input, 403, 404, 409, 429…), so
+/// the browser, proxies and logs see a refused request as refused, not as a server fault.
+pub async fn server_fn_status(req: Request, next: Next) -> Response {
+    let is_sfn = req.uri().path().starts_with("/sfn/");
+    let resp = next.run(req).await;
+    if !is_sfn || resp.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, AppError::internal()).into_response();
+    };
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        if let Ok(status) = StatusCode::from_u16(err.status) {
+            if status.is_client_error() || status == StatusCode::SERVICE_UNAVAILABLE {
+                parts.status = status;
+            }
+        }
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}

@@ -6,6 +6,7 @@ use super::toast::Toasts;
 use crate::api::destinations::list_destinations;
 use crate::api::schedules::preview_schedule;
 use crate::api::templates::create_template;
+use crate::components::time::When;
 use crate::model::reports::{NarrativeSettings, ScheduleInput, TemplateInput};
 use crate::model::{AppError, Dashboard, Period};
 use leptos::prelude::*;
@@ -61,15 +62,7 @@ pub fn field_message(error: &AppError, field: &str) -> Option<String> {
 /// The browser's IANA time zone ("UTC" on the server): call it from event handlers or
 /// components that only ever render on the client.
 pub fn browser_zone() -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        if let Ok(v) = js_sys::eval("Intl.DateTimeFormat().resolvedOptions().timeZone") {
-            if let Some(s) = v.as_string() {
-                return s;
-            }
-        }
-    }
-    "UTC".to_string()
+    crate::components::time::reader_zone()
 }
 
 /// The button and its modal.
@@ -190,8 +183,8 @@ pub fn ScheduleFields(
             <Transition fallback=|| view! { <span class="muted">"…"</span> }>
                 {move || next.get().map(|r| match r {
                     Ok(list) => view! {
-                        <span class="muted">"Next runs: "</span>
-                        <ul class="next-runs">{list.into_iter().map(|t| view! { <li class="mono">{t}</li> }).collect_view()}</ul>
+                        <span class="muted">{move || format!("Next runs ({}): ", zone.get())}</span>
+                        <ul class="next-runs">{list.into_iter().map(|t| view! { <li><When at=Some(t) zone=zone.get_untracked() bare=true/></li> }).collect_view()}</ul>
                     }.into_any(),
                     Err(e) => view! { <span class="field-error" role="alert">{e.message}</span> }.into_any(),
                 })}

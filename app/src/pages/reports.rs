@@ -10,6 +10,7 @@ use crate::components::save_report::{
     PRESETS,
 };
 use crate::components::shell::CurrentUser;
+use crate::components::time::When;
 use crate::components::toast::Toasts;
 use crate::model::reports::{
     DeliveryView, NarrativeSettings, RunView, ScheduleInput, ScheduleView, TemplateInput, TemplateView,
@@ -105,6 +106,15 @@ pub fn ReportsPage() -> impl IntoView {
     let edit = can_edit();
     let version = RwSignal::new(0u32);
     let list = Resource::new(move || version.get(), |_| list_templates());
+    // Live: the list (its next and last runs) is read again every 10 s, keeping what is shown
+    // while a read fails and saying so.
+    let live = RwSignal::new(None::<Vec<TemplateView>>);
+    let live_error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let _ = version.get();
+        live.set(None);
+    });
+    follow_templates(live, live_error);
     let status = Resource::new(|| (), |_| crate::api::schedules::scheduler_status());
     // Runs in flight, by template: their buttons are disabled and each has its own banner.
     let running = RwSignal::new(std::collections::BTreeMap::<String, RunView>::new());
@@ -175,7 +185,8 @@ pub fn ReportsPage() -> impl IntoView {
             <p class="banner" role="status" data-testid="run-progress">{format!("Running “{}”: {}…", r.template_name, r.phase)}</p>
         }).collect_view()}
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || list.get().map(|r| match r {
+            {move || live_error.get().map(|m| view! { <p class="banner banner-warn" role="status">{m}</p> })}
+            {move || list.get().map(|r| match live.get().map(Ok).unwrap_or(r) {
                 Err(e) => view! { <p class="widget-error">{e.message}</p> }.into_any(),
                 Ok(ts) if ts.is_empty() => view! { <div class="card empty"><p>"No reports yet. Open a dashboard and choose Save as Report."</p></div> }.into_any(),
                 Ok(ts) => view! {
@@ -194,7 +205,7 @@ pub fn ReportsPage() -> impl IntoView {
                                             <td>{t.dashboard.clone()}</td>
                                             <td>{t.formats.join(", ").to_uppercase()}</td>
                                             <td>{sched.as_ref().map(|s| s.description.clone()).unwrap_or_else(|| "On demand".into())}</td>
-                                            <td class="mono">{sched.as_ref().and_then(|s| s.next_run_at.clone()).unwrap_or_else(|| "—".into())}</td>
+                                            <td>{sched.as_ref().map(|s| view! { <When at=s.next_run_at.clone() zone=s.timezone.clone()/> })}</td>
                                             <td>{last.map(|s| view! { <span class=format!("badge badge-{s}")>{s.as_str()}</span> })}</td>
                                             <td>{if t.enabled { "yes" } else { "no" }}</td>
                                             {move || edit.get().then(|| {
@@ -236,6 +247,16 @@ pub fn TemplatePage() -> impl IntoView {
     let template = Resource::new(move || (id.get(), version.get()), |(id, _)| get_template(id));
     let offset = RwSignal::new(0i64);
     let runs = Resource::new(move || (id.get(), offset.get(), version.get()), |(id, o, _)| list_runs(id, o));
+    // The Runs tab is live: while it is open, the page of runs is read again every 2 s while a run
+    // is in flight and every 5 s otherwise (so scheduled runs and runs started elsewhere appear),
+    // backing off to a minute while reads fail — and saying so.
+    let live = RwSignal::new(None::<(Vec<RunView>, i64)>);
+    let live_error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let _ = (id.get(), offset.get(), version.get());
+        live.set(None);
+    });
+    follow_runs(id, offset, tab, live, live_error);
     let progress = RwSignal::new(None::<RunView>);
     let starting = RwSignal::new(false);
     let busy = move || starting.get() || progress.get().is_some_and(|r| r.phase != RunPhase::Finished);
@@ -287,7 +308,7 @@ pub fn TemplatePage() -> impl IntoView {
                         let t2 = t.clone();
                         move || match tab.get() {
                             "schedule" => view! { <ScheduleTab template=t2.clone() edit=edit version=version/> }.into_any(),
-                            "runs" => view! { <RunsTab runs=runs offset=offset/> }.into_any(),
+                            "runs" => view! { <RunsTab runs=runs live=live live_error=live_error offset=offset edit=edit/> }.into_any(),
                             _ => view! { <DetailsTab template=t2.clone() edit=edit version=version/> }.into_any(),
                         }
                     }
@@ -384,7 +405,7 @@ fn DetailsTab(template: TemplateView, edit: Memo<bool>, version: RwSignal<u32>) 
                 <input type="checkbox" data-testid="details-enabled" disabled=move || !edit.get() prop:checked=move || enabled.get() on:change=move |ev| enabled.set(event_target_checked(&ev))/>
                 "Enabled (its schedules fire; Run Now works either way)"
             </label>
-            <p class="muted">{format!("Created by {} on {}.", template.created_by, template.created_at)}</p>
+            <p class="muted">"Created by "{template.created_by.clone()}" · "<When at=Some(template.created_at.clone())/></p>
             <p class="muted">"The data of a saved report is fixed at save time; to change it, save a fresh copy from the dashboard."</p>
             {move || error.get().and_then(|e| general_error(&e, &["name", "formats", "narrative.prompt"])).map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
             {move || edit.get().then(|| view! {
@@ -435,7 +456,7 @@ fn ScheduleTab(template: TemplateView, edit: Memo<bool>, version: RwSignal<u32>)
                                             <tr data-testid="schedule-row" data-schedule=s.id.clone()>
                                                 <td>{s.description.clone()}<div class="muted">{s.name.clone()}</div></td>
                                                 <td class="mono">{s.cron_expression.clone()}</td>
-                                                <td class="mono">{s.next_run_at.clone().unwrap_or_else(|| "—".into())}</td>
+                                                <td><When at=s.next_run_at.clone() zone=s.timezone.clone()/><div class="muted">{s.timezone.clone()}</div></td>
                                                 <td data-testid="schedule-destinations">{names}</td>
                                                 <td>{s.parked_reason.clone().unwrap_or_else(|| if s.enabled { "enabled".into() } else { "disabled".into() })}</td>
                                                 {move || edit.get().then(|| {
@@ -544,13 +565,112 @@ fn ScheduleForm(
     }
 }
 
+/// Reads the saved reports again every 10 s (browser only), 60 s while reads fail.
+fn follow_templates(live: RwSignal<Option<Vec<TemplateView>>>, live_error: RwSignal<Option<String>>) {
+    #[cfg(feature = "hydrate")]
+    {
+        let alive = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let on_page = alive.clone();
+        on_cleanup(move || on_page.store(false, std::sync::atomic::Ordering::Relaxed));
+        leptos::task::spawn_local(async move {
+            let mut delay: u64 = 10_000;
+            while alive.load(std::sync::atomic::Ordering::Relaxed) {
+                sleep_ms(delay).await;
+                if !alive.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
+                match list_templates().await {
+                    Ok(list) => {
+                        if alive.load(std::sync::atomic::Ordering::Relaxed) {
+                            live.set(Some(list));
+                            live_error.set(None);
+                        }
+                        delay = 10_000;
+                    }
+                    Err(e) => {
+                        delay = 60_000;
+                        if alive.load(std::sync::atomic::Ordering::Relaxed) {
+                            live_error.set(Some(format!("Live updates paused ({}); retrying in a minute.", e.message)));
+                        }
+                    }
+                }
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (live, live_error);
+}
+
+/// Reads the template's page of runs again and again while its Runs tab is open (browser only):
+/// every 2 s while one is in flight, 5 s otherwise, doubling up to 60 s while reads fail.
+fn follow_runs(
+    id: Memo<String>,
+    offset: RwSignal<i64>,
+    tab: RwSignal<&'static str>,
+    live: RwSignal<Option<(Vec<RunView>, i64)>>,
+    live_error: RwSignal<Option<String>>,
+) {
+    #[cfg(feature = "hydrate")]
+    {
+        let alive = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let on_page = alive.clone();
+        on_cleanup(move || on_page.store(false, std::sync::atomic::Ordering::Relaxed));
+        leptos::task::spawn_local(async move {
+            let mut delay: u64 = 2_000;
+            while alive.load(std::sync::atomic::Ordering::Relaxed) {
+                sleep_ms(delay).await;
+                if !alive.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
+                if tab.get_untracked() != "runs" {
+                    delay = 2_000;
+                    continue;
+                }
+                match list_runs(id.get_untracked(), offset.get_untracked()).await {
+                    Ok(page) => {
+                        let busy = page.0.iter().any(|r| r.phase != RunPhase::Finished);
+                        if alive.load(std::sync::atomic::Ordering::Relaxed) {
+                            live.set(Some(page));
+                            live_error.set(None);
+                        }
+                        delay = if busy { 2_000 } else { 5_000 };
+                    }
+                    Err(e) => {
+                        delay = (delay * 2).clamp(4_000, 60_000);
+                        if alive.load(std::sync::atomic::Ordering::Relaxed) {
+                            live_error.set(Some(format!(
+                                "Live updates paused ({}); retrying in {} s.",
+                                e.message,
+                                delay / 1000
+                            )));
+                        }
+                    }
+                }
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (id, offset, tab, live, live_error);
+}
+
 #[component]
-fn RunsTab(runs: Resource<Result<(Vec<RunView>, i64), AppError>>, offset: RwSignal<i64>) -> impl IntoView {
+fn RunsTab(
+    runs: Resource<Result<(Vec<RunView>, i64), AppError>>,
+    live: RwSignal<Option<(Vec<RunView>, i64)>>,
+    live_error: RwSignal<Option<String>>,
+    offset: RwSignal<i64>,
+    edit: Memo<bool>,
+) -> impl IntoView {
     view! {
+        {move || live_error.get().map(|m| view! { <p class="banner banner-warn" role="status" data-testid="live-error">{m}</p> })}
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || runs.get().map(|r| match r {
+            {move || runs.get().map(|r| match live.get().map(Ok).unwrap_or(r) {
                 Err(e) => view! { <p class="widget-error">{e.message}</p> }.into_any(),
-                Ok((list, _)) if list.is_empty() => view! { <div class="card empty"><p>"No runs yet. Click Run Now to produce one."</p></div> }.into_any(),
+                Ok((list, _)) if list.is_empty() => view! { <div class="card empty"><p>{move || if edit.get() {
+                    "No runs yet. Click Run Now to produce one, or wait for the schedule."
+                } else {
+                    "No runs yet. Runs appear here when the schedule fires or an editor runs the report."
+                }}</p></div> }.into_any(),
                 Ok((list, total)) => view! {
                     <div class="card table-wrap">
                         <table class="data" data-testid="runs">
@@ -558,9 +678,13 @@ fn RunsTab(runs: Resource<Result<(Vec<RunView>, i64), AppError>>, offset: RwSign
                             <tbody>
                                 {list.into_iter().map(|r| view! {
                                     <tr data-run=r.id.clone()>
-                                        <td><A href=format!("/reports/runs/{}", r.id)>{r.started_at.clone().unwrap_or_else(|| r.status.to_string())}</A></td>
+                                        <td><A href=format!("/reports/runs/{}", r.id)>{match r.started_at.clone() { Some(at) => view! { <When at=Some(at)/> }.into_any(), None => r.status.to_string().into_any() }}</A></td>
                                         <td>{match r.trigger { Trigger::RunNow => format!("Run Now by {}", r.triggered_by), Trigger::Schedule => "schedule".into() }}</td>
-                                        <td><span class=format!("badge badge-{}", r.status) data-testid="run-status">{r.status.as_str()}</span></td>
+                                        <td>
+                                            <span class=format!("badge badge-{}", r.status) data-testid="run-status">{r.status.as_str()}</span>
+                                            {(r.phase != RunPhase::Finished).then(|| view! { <span class="muted" data-testid="run-phase">{format!(" {}…", r.phase)}</span> })}
+                                            {r.error.clone().map(|e| view! { <div class="field-error" data-testid="run-error">{e}</div> })}
+                                        </td>
                                         <td>{r.duration_ms.map(|d| format!("{:.1} s", d as f64 / 1000.0)).unwrap_or_default()}</td>
                                         <td>{r.deliveries.iter().map(|d| view! {
                                             <div><span class=format!("badge badge-{}", d.status) data-testid="delivery-status">{d.status.as_str()}</span>" "{d.name.clone()}{d.error.clone().map(|e| format!(" — {e}"))}</div>
@@ -573,9 +697,9 @@ fn RunsTab(runs: Resource<Result<(Vec<RunView>, i64), AppError>>, offset: RwSign
                             </tbody>
                         </table>
                         <div class="header-controls">
-                            <button class="btn btn-sm" disabled=move || offset.get() == 0 on:click=move |_| offset.update(|o| *o = (*o - 20).max(0))>"Newer"</button>
+                            <button class="btn btn-sm" disabled=move || { offset.get() == 0 } on:click=move |_| offset.update(|o| *o = (*o - 20).max(0))>"Newer"</button>
                             <span class="muted">{move || format!("{}–{} of {total}", offset.get() + 1, (offset.get() + 20).min(total))}</span>
-                            <button class="btn btn-sm" disabled=move || offset.get() + 20 >= total on:click=move |_| offset.update(|o| *o += 20)>"Older"</button>
+                            <button class="btn btn-sm" disabled=move || { offset.get() + 20 >= total } on:click=move |_| offset.update(|o| *o += 20)>"Older"</button>
                         </div>
                     </div>
                 }.into_any(),
@@ -600,7 +724,7 @@ pub fn RunPage() -> impl IntoView {
                     <Title text=format!("Run of {}", r.template_name)/>
                     <div class="page-header"><div>
                         <h1>{r.template_name.clone()}</h1>
-                        <p class="muted">{format!("{} · {} · started {}", r.period, r.status, r.started_at.clone().unwrap_or_default())}</p>
+                        <p class="muted">{format!("{} · {} · started ", r.period, r.status)}<When at=r.started_at.clone() empty="not yet"/></p>
                     </div>
                     <A href=format!("/settings/reports/{}", r.template_id)>"Back to the report"</A></div>
                     {r.narrative.clone().map(|n| view! {

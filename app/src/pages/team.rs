@@ -7,6 +7,7 @@ use crate::api::team::{
     sign_out_everywhere, update_user,
 };
 use crate::components::shell::CurrentUser;
+use crate::components::time::When;
 use crate::components::toast::Toasts;
 use crate::model::team::{ApiKeyInput, NewApiKey, PasswordChange, UserInput, UserStatus, UserView};
 use crate::model::{AppError, Role};
@@ -167,7 +168,7 @@ fn UsersTable(
                                     }>{role_options(u.role)}</select>
                                 </td>
                                 <td><span class=if active { "badge badge-green" } else { "badge badge-grey" }>{if active { "active" } else { "disabled" }}</span></td>
-                                <td class="mono">{u.last_sign_in_at.clone().unwrap_or_else(|| "never".into())}</td>
+                                <td><When at=u.last_sign_in_at.clone() empty="never"/></td>
                                 <td class="actions">
                                     <button class="btn btn-sm" on:click=move |_| {
                                         change.dispatch((id2.clone(), UserInput { disabled: Some(active), ..Default::default() }));
@@ -239,9 +240,9 @@ fn KeysCard() -> impl IntoView {
                                                 <td>{k.name.clone()}</td>
                                                 <td>{k.role.as_str()}</td>
                                                 <td class="mono">{format!("{}…", k.prefix)}</td>
-                                                <td class="mono">{k.created_at.clone()}</td>
+                                                <td><When at=Some(k.created_at.clone())/></td>
                                                 <td>{k.created_by.clone()}</td>
-                                                <td class="mono">{k.last_used_at.clone().unwrap_or_else(|| "never".into())}</td>
+                                                <td><When at=k.last_used_at.clone() empty="never"/></td>
                                                 <td class="mono">{k.expires_at.clone().unwrap_or_else(|| "never".into())}</td>
                                                 <td><button class="btn btn-sm btn-danger" on:click=move |_| { revoke.dispatch(id.clone()); }>"Revoke"</button></td>
                                             </tr>
@@ -357,7 +358,7 @@ pub fn ProfilePage() -> impl IntoView {
                                     <tbody>
                                         {list.into_iter().map(|s| view! {
                                             <tr>
-                                                <td class="mono">{s.created_at.clone()}{s.current.then(|| view! { " " <span class="badge badge-green">"this session"</span> })}</td>
+                                                <td><When at=Some(s.created_at.clone())/>{s.current.then(|| view! { " " <span class="badge badge-green">"this session"</span> })}</td>
                                                 <td class="mono">{s.last_seen_at.clone().unwrap_or_default()}</td>
                                                 <td>{s.user_agent.clone().unwrap_or_else(|| "unknown".into())}</td>
                                                 <td class="mono">{s.expires_at.clone()}</td>

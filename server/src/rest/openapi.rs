@@ -85,6 +85,52 @@ const UNIQUE: &[(&str, &str)] =
 /// Bodies that name other objects by id (a template, a segment): unknown or another tenant's → 404.
 const NAMES_IDS: &[(&str, &str)] = &[("post", "/reports/schedules"), ("post", "/reports/templates")];
 
+/// What a created object leads to: `(operation, status, value of {id}, [operations on it])`.
+/// OpenAPI links, so that clients (and the contract's stateful phase) can follow an object from
+/// its creation through its reads, changes, runs and deletion.
+type Follow = (&'static str, &'static str, &'static str, &'static str, &'static [(&'static str, &'static str)]);
+const LINKS: &[Follow] = &[
+    (
+        "post",
+        "/reports/templates",
+        "201",
+        "$response.body#/id",
+        &[
+            ("get", "/reports/templates/{id}"),
+            ("patch", "/reports/templates/{id}"),
+            ("post", "/reports/templates/{id}/run-now"),
+            ("delete", "/reports/templates/{id}"),
+        ],
+    ),
+    (
+        "post",
+        "/reports/schedules",
+        "201",
+        "$response.body#/id",
+        &[
+            ("get", "/reports/schedules/{id}"),
+            ("patch", "/reports/schedules/{id}"),
+            ("delete", "/reports/schedules/{id}"),
+        ],
+    ),
+    (
+        "post",
+        "/notifications/destinations",
+        "201",
+        "$response.body#/id",
+        &[
+            ("get", "/notifications/destinations/{id}"),
+            ("patch", "/notifications/destinations/{id}"),
+            ("post", "/notifications/destinations/{id}/test"),
+            ("delete", "/notifications/destinations/{id}"),
+        ],
+    ),
+    ("post", "/users", "201", "$response.body#/id", &[("patch", "/users/{id}"), ("delete", "/users/{id}")]),
+    ("post", "/apikeys", "201", "$response.body#/id", &[("delete", "/apikeys/{id}")]),
+    ("post", "/segments", "201", "$response.body#/id", &[("get", "/segments/{id}")]),
+    ("post", "/reports/templates/{id}/run-now", "202", "$response.body#/runId", &[("get", "/reports/runs/{id}")]),
+];
+
 struct Conventions;
 
 impl Modify for Conventions {
@@ -107,8 +153,24 @@ impl Modify for Conventions {
                 if let Some(op) = op {
                     op.operation_id = Some(operation_id(method, path));
                     add_errors(method, path, op);
+                    add_links(method, path, op);
                 }
             }
+        }
+    }
+}
+
+fn add_links(method: &str, path: &str, op: &mut Operation) {
+    for (m, p, status, id, targets) in LINKS {
+        if (*m, *p) != (method, path) {
+            continue;
+        }
+        let Some(RefOr::T(resp)) = op.responses.responses.get_mut(*status) else { continue };
+        for (tm, tp) in targets.iter() {
+            let target = operation_id(tm, tp);
+            let link =
+                utoipa::openapi::link::LinkBuilder::new().operation_id(target.clone()).parameter("id", *id).build();
+            resp.links.insert(target, RefOr::T(link));
         }
     }
 }
@@ -251,7 +313,30 @@ pub async fn require_role(req: axum::extract::Request, next: axum::middleware::N
 /// The document, built once.
 pub fn document() -> &'static str {
     static DOC: OnceLock<String> = OnceLock::new();
-    DOC.get_or_init(|| ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serialises"))
+    DOC.get_or_init(|| {
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serialises");
+        camel_case_links(&mut doc);
+        serde_json::to_string_pretty(&doc).expect("the OpenAPI document serialises")
+    })
+}
+
+/// utoipa 5.5 writes a Link's fields in snake case (`operation_id`); OpenAPI spells them
+/// `operationId`, `operationRef`, `requestBody`. Renamed here until utoipa does.
+fn camel_case_links(doc: &mut serde_json::Value) {
+    let ops = doc["paths"].as_object_mut().into_iter().flat_map(|p| p.values_mut()).filter_map(|i| i.as_object_mut());
+    for op in ops.flat_map(|item| item.values_mut()) {
+        let responses = op["responses"].as_object_mut().into_iter().flat_map(|r| r.values_mut());
+        for link in responses.filter_map(|r| r.get_mut("links")?.as_object_mut()).flat_map(|l| l.values_mut()) {
+            let Some(link) = link.as_object_mut() else { continue };
+            for (from, to) in
+                [("operation_id", "operationId"), ("operation_ref", "operationRef"), ("request_body", "requestBody")]
+            {
+                if let Some(v) = link.remove(from) {
+                    link.insert(to.to_string(), v);
+                }
+            }
+        }
+    }
 }
 
 /// `GET /api/v1/openapi.json` (no authentication).

@@ -378,3 +378,26 @@ async fn an_origin_must_match_the_public_urls_scheme_host_and_port() {
     assert_eq!(sign_in("https://narrate.example:8443").await, 403, "another port is another origin");
     assert_eq!(sign_in("https://evil.example").await, 403);
 }
+
+db_test!(a_refused_server_function_answers_its_own_status_not_500, |app| {
+    let t = app.tenant("initech").await;
+    let c = app.browser();
+    let r = c
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": t.emails[&Role::Editor], "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Run Now on a template that is not there: the envelope says 404, and so does the status.
+    let missing = c
+        .post(app.url("/sfn/templates_run_now"))
+        .header("origin", &app.base)
+        .form(&[("id", "no-such-template")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let b = body(missing).await;
+    assert_eq!((b["code"].as_str(), b["status"].as_u64()), (Some("NOT_FOUND"), Some(404)), "{b}");
+});

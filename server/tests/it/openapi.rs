@@ -109,6 +109,20 @@ async fn the_document_is_openapi_3_1_and_covers_exactly_the_routed_operations() 
     let unique: BTreeSet<_> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "operation ids are unique: {ids:?}");
 
+    // Links from a created object lead to operations that exist, with the id they need.
+    let mut links = 0;
+    for (m, p, op) in operations(&doc) {
+        for (code, resp) in op["responses"].as_object().unwrap() {
+            for (name, link) in resp["links"].as_object().into_iter().flatten() {
+                let target = link["operationId"].as_str().unwrap();
+                assert!(unique.contains(&target.to_string()), "{m} {p} {code}: link {name} to unknown {target}");
+                assert!(link["parameters"]["id"].as_str().unwrap().starts_with("$response.body#/"), "{name}");
+                links += 1;
+            }
+        }
+    }
+    assert!(links >= 15, "templates, schedules, destinations, users, keys, segments and runs are linked: {links}");
+
     // Every $ref resolves, and every error answer is the one envelope.
     let text = doc.to_string();
     for r in text.split("\"$ref\":\"#/components/schemas/").skip(1) {

@@ -1,0 +1,74 @@
+// Every page, as each role sees it: its visible text holds no source code (a `view!` macro that
+// swallowed a closure once printed `move | _ | offset.update(…)` on a button), and it loads and
+// hydrates with no console error, no page error and no Content-Security-Policy violation.
+import { test, expect, Page } from "@playwright/test";
+import { hydrated, signIn } from "./helpers";
+
+const CODE = [/move \|/, /=>/, /\.update\(/, /::/, /\|\s*_\s*\|/, /on\s*:\s*click/];
+
+function watchConsole(page: Page): string[] {
+  const problems: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warning" && /hydrat/i.test(m.text()) || /Content Security Policy|Refused to/i.test(m.text())) {
+      problems.push(`${m.type()}: ${m.text()}`);
+    }
+  });
+  page.on("pageerror", (e) => problems.push(String(e)));
+  return problems;
+}
+
+async function visibleTextHasNoCode(page: Page, where: string) {
+  const text = await page.locator("body").innerText();
+  for (const pattern of CODE) {
+    const m = text.match(pattern);
+    expect(m, `${where}: visible text contains code (${pattern}): …${m ? text.slice(Math.max(0, m.index! - 60), m.index! + 60) : ""}…`).toBeNull();
+  }
+}
+
+async function api(page: Page, method: "post" | "get", path: string, data?: unknown) {
+  const origin = new URL(page.url()).origin;
+  const resp = await page.request[method](path, { data, headers: { "x-requested-with": "e2e", origin } });
+  expect(resp.ok(), `${method} ${path}: ${resp.status()} ${await resp.text()}`).toBeTruthy();
+  return resp.json();
+}
+
+test("no page shows source code or logs an error, for any role", async ({ page }) => {
+  test.setTimeout(240_000);
+  const problems = watchConsole(page);
+  await signIn(page, "admin");
+  // A report with a run, so the template's tabs and the run page have content (and a second page of runs).
+  const t = await api(page, "post", "/api/v1/reports/templates", {
+    name: `Pages ${Date.now()}`, dashboard: "business", period: "7d", formats: ["csv"], narrative: { enabled: false },
+    schedule: { cronExpression: "0 8 * * 1", timezone: "Europe/Paris", destinations: [] },
+  });
+  const { runId } = await api(page, "post", `/api/v1/reports/templates/${t.id}/run-now`);
+  await expect.poll(async () => (await api(page, "get", `/api/v1/reports/runs/${runId}`)).phase, { timeout: 60_000 }).toBe("finished");
+
+  const pages = [
+    "/", "/dashboards/executive", "/dashboards/business", "/dashboards/operations", "/dashboards/model-health",
+    "/dashboards/data-health", "/dashboards/attribution", "/settings/reports", `/settings/reports/${t.id}`,
+    `/reports/runs/${runId}`, "/settings/integrations", "/settings/team", "/settings/profile",
+  ];
+  for (const role of ["admin", "editor", "viewer"] as const) {
+    if (role !== "admin") {
+      await page.context().clearCookies();
+      await signIn(page, role);
+    }
+    for (const path of pages) {
+      await page.goto(path);
+      await hydrated(page);
+      await visibleTextHasNoCode(page, `${role} ${path}`);
+      if (path.startsWith("/settings/reports/")) {
+        for (const tab of ["Schedule", "Runs", "Details"]) {
+          await page.getByRole("button", { name: tab, exact: true }).click();
+          await visibleTextHasNoCode(page, `${role} ${path} (${tab})`);
+        }
+      }
+    }
+  }
+  await page.context().clearCookies();
+  await page.goto("/login");
+  await hydrated(page);
+  await visibleTextHasNoCode(page, "/login");
+  expect(problems, problems.join("\n")).toEqual([]);
+});
