@@ -271,3 +271,48 @@ test.describe("times for a reader in New York", () => {
     await expect(page.locator("time").first()).toHaveText(new RegExp(`${expected} E[SD]T`));
   });
 });
+
+test("Save as Report from the keyboard alone: a labelled dialog that traps focus, shows its filters, closes on Escape", async ({ page }) => {
+  test.setTimeout(60_000);
+  await signIn(page, "editor");
+  const segments = await api(page, "get", "/api/v1/segments");
+  const seg = segments.data[0];
+  await page.goto(`/dashboards/executive?period=30d&segmentId=${seg.id}`);
+  await hydrated(page);
+  const opener = page.getByRole("button", { name: "Save as Report" });
+  await opener.focus();
+  await page.keyboard.press("Enter");
+  const dialog = page.getByRole("dialog", { name: "Save as Report" });
+  await expect(dialog).toBeVisible();
+  await expect(dialog).toHaveAttribute("aria-modal", "true");
+  await expect(dialog.getByText(`Executive · Last 30 days · Segment: ${seg.name}`)).toBeVisible();
+  const name = dialog.getByLabel("Name");
+  await expect(name).toBeFocused();
+
+  // Focus stays inside: Shift+Tab from the first field lands on the last button, Tab wraps back.
+  await page.keyboard.press("Shift+Tab");
+  const save = dialog.getByRole("button", { name: "Save report" });
+  await expect(save).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(name).toBeFocused();
+
+  // Escape closes and gives focus back to the button that opened it.
+  await page.keyboard.press("Escape");
+  await expect(dialog).toHaveCount(0);
+  await expect(opener).toBeFocused();
+
+  // Open again, name it, save with the keyboard.
+  await page.keyboard.press("Enter");
+  await expect(name).toBeFocused();
+  const reportName = `Keyboard ${Date.now()}`;
+  await page.keyboard.press("ControlOrMeta+a");
+  await page.keyboard.type(reportName);
+  await page.keyboard.press("Shift+Tab");
+  await expect(save).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(page.getByTestId("toast")).toContainText(`Saved “${reportName}”`);
+  await expect(dialog).toHaveCount(0);
+  const saved = (await api(page, "get", "/api/v1/reports/templates")).data.find((t: any) => t.name === reportName);
+  expect(saved.segmentId).toBe(seg.id);
+  expect(saved.period).toBe("30d");
+});

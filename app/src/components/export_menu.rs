@@ -17,14 +17,39 @@ pub struct ExportView {
     pub params: Vec<(String, String)>,
 }
 
-/// The menu.
+/// The menu: a menu button as WAI-ARIA describes it. Enter, Space or ↓ open it on the first item
+/// (↑ on the last); ↑/↓/Home/End move between items; Enter or Space chooses; Escape closes and
+/// returns focus to the button; Tab or a click outside closes it.
 #[component]
 pub fn ExportMenu(view: Signal<ExportView>) -> impl IntoView {
     let open = RwSignal::new(false);
     let busy = RwSignal::new(None::<&'static str>);
     let toasts = use_context::<Toasts>();
-    let start = move |format: &'static str, label: &'static str| {
+    let button = NodeRef::<leptos::html::Button>::new();
+    let menu = NodeRef::<leptos::html::Div>::new();
+    let items: [(&'static str, &'static str); 4] =
+        [("pdf", "PDF"), ("csv", "CSV"), ("md", "Markdown"), ("html", "HTML")];
+    let refs: [NodeRef<leptos::html::Button>; 4] = std::array::from_fn(|_| NodeRef::new());
+    // The item to focus once the menu is on screen.
+    let focus_on = RwSignal::new(None::<usize>);
+    Effect::new(move |_| {
+        if let (true, Some(i)) = (open.get(), focus_on.get()) {
+            if let Some(el) = refs[i].get() {
+                let _ = el.focus();
+                focus_on.set(None);
+            }
+        }
+    });
+    let close = move |refocus: bool| {
         open.set(false);
+        if refocus {
+            if let Some(b) = button.get_untracked() {
+                let _ = b.focus();
+            }
+        }
+    };
+    let start = move |format: &'static str, label: &'static str| {
+        close(true);
         busy.set(Some(label));
         let v = view.get_untracked();
         #[cfg(feature = "hydrate")]
@@ -41,17 +66,109 @@ pub fn ExportMenu(view: Signal<ExportView>) -> impl IntoView {
             let _ = (v, format, toasts);
         }
     };
-    let items: [(&'static str, &'static str); 4] =
-        [("pdf", "PDF"), ("csv", "CSV"), ("md", "Markdown"), ("html", "HTML")];
+    let open_at = move |i: usize| {
+        open.set(true);
+        focus_on.set(Some(i));
+    };
+    let on_button_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+        _ if busy.get_untracked().is_some() => {}
+        "ArrowDown" | "Enter" | " " => {
+            ev.prevent_default();
+            open_at(0);
+        }
+        "ArrowUp" => {
+            ev.prevent_default();
+            open_at(items.len() - 1);
+        }
+        "Escape" => close(true),
+        _ => {}
+    };
+    let focused = move || -> Option<usize> {
+        #[cfg(feature = "hydrate")]
+        {
+            let active = document().active_element();
+            refs.iter().position(|r| {
+                r.get_untracked().is_some_and(|el| {
+                    let el: &web_sys::Element = el.as_ref();
+                    active.as_ref() == Some(el)
+                })
+            })
+        }
+        #[cfg(not(feature = "hydrate"))]
+        None
+    };
+    let on_menu_key = move |ev: leptos::ev::KeyboardEvent| {
+        let n = items.len();
+        let at = focused().unwrap_or(0);
+        let go = |i: usize| {
+            if let Some(el) = refs[i].get_untracked() {
+                let _ = el.focus();
+            }
+        };
+        match ev.key().as_str() {
+            "ArrowDown" => {
+                ev.prevent_default();
+                go((at + 1) % n);
+            }
+            "ArrowUp" => {
+                ev.prevent_default();
+                go((at + n - 1) % n);
+            }
+            "Home" => {
+                ev.prevent_default();
+                go(0);
+            }
+            "End" => {
+                ev.prevent_default();
+                go(n - 1);
+            }
+            "Escape" => {
+                ev.prevent_default();
+                close(true);
+            }
+            "Tab" => close(false),
+            _ => {}
+        }
+    };
+    // A click anywhere outside the menu and its button closes it.
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = window_event_listener(leptos::ev::pointerdown, move |ev| {
+            if !open.get_untracked() {
+                return;
+            }
+            let target = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Node>(t).ok());
+            let inside = |el: Option<web_sys::Element>| {
+                el.is_some_and(|el| {
+                    let el: web_sys::Node = el.into();
+                    el.contains(target.as_ref())
+                })
+            };
+            let in_menu = inside(menu.get_untracked().map(Into::into));
+            let on_button = inside(button.get_untracked().map(Into::into));
+            if !in_menu && !on_button {
+                open.set(false);
+            }
+        });
+        on_cleanup(move || handle.remove());
+    }
     view! {
         <div class="menu">
             <button
                 class="btn"
                 data-testid="export"
+                node_ref=button
                 aria-haspopup="menu"
+                aria-controls="export-menu"
                 aria-expanded=move || open.get().to_string()
-                disabled=move || busy.get().is_some()
-                on:click=move |_| open.update(|o| *o = !*o)
+                // aria-disabled, not disabled, while exporting: the button keeps the keyboard focus.
+                aria-disabled=move || busy.get().is_some().to_string()
+                on:click=move |_| {
+                    if busy.get_untracked().is_none() {
+                        open.update(|o| *o = !*o)
+                    }
+                }
+                on:keydown=on_button_key
             >
                 {move || match busy.get() {
                     Some(l) => format!("Exporting {l}…"),
@@ -59,12 +176,13 @@ pub fn ExportMenu(view: Signal<ExportView>) -> impl IntoView {
                 }}
             </button>
             <Show when=move || open.get()>
-                <div class="menu-list" role="menu">
+                <div class="menu-list" role="menu" id="export-menu" aria-label="Export as" node_ref=menu on:keydown=on_menu_key>
                     {items
                         .into_iter()
-                        .map(|(f, l)| {
+                        .enumerate()
+                        .map(|(i, (f, l))| {
                             view! {
-                                <button role="menuitem" data-testid=format!("export-{f}") on:click=move |_| start(f, l)>
+                                <button role="menuitem" tabindex="-1" node_ref=refs[i] data-testid=format!("export-{f}") on:click=move |_| start(f, l)>
                                     {l}
                                 </button>
                             }

@@ -20,8 +20,33 @@ pub struct SaveView {
     pub period: Period,
     /// Segment id.
     pub segment_id: Option<String>,
+    /// The segment's name, to show what the report is filtered to.
+    pub segment_name: Option<String>,
     /// Source parameters.
     pub params: Vec<(String, String)>,
+}
+
+impl SaveView {
+    /// What the report will be filtered to, in words: "Executive · Last 30 days · Segment: VIP".
+    pub fn summary(&self) -> String {
+        let period = self.period.label();
+        let period = period[..1].to_uppercase() + &period[1..];
+        let mut parts = vec![self.dashboard.title().to_string(), period];
+        match (&self.segment_name, &self.segment_id) {
+            (Some(n), _) => parts.push(format!("Segment: {n}")),
+            (None, Some(id)) => parts.push(format!("Segment: {id}")),
+            (None, None) => parts.push("All segments".to_string()),
+        }
+        for (k, v) in &self.params {
+            let k = match k.as_str() {
+                "groupBy" => "Grouped by",
+                "model" => "Attribution model",
+                other => other,
+            };
+            parts.push(format!("{k}: {}", v.replace('_', " ")));
+        }
+        parts.join(" · ")
+    }
 }
 
 /// The schedule presets: (key, label, cron).
@@ -69,8 +94,19 @@ pub fn browser_zone() -> String {
 #[component]
 pub fn SaveReport(view: Signal<SaveView>) -> impl IntoView {
     let open = RwSignal::new(false);
+    let opener = NodeRef::<leptos::html::Button>::new();
+    // Focus returns to the button when the dialog closes.
+    Effect::new(move |was_open: Option<bool>| {
+        let now = open.get();
+        if was_open == Some(true) && !now {
+            if let Some(b) = opener.get_untracked() {
+                let _ = b.focus();
+            }
+        }
+        now
+    });
     view! {
-        <button class="btn btn-primary" data-testid="save-report" on:click=move |_| open.set(true)>"Save as Report"</button>
+        <button class="btn btn-primary" data-testid="save-report" node_ref=opener aria-haspopup="dialog" on:click=move |_| open.set(true)>"Save as Report"</button>
         <Show when=move || open.get()>
             <SaveModal view=view open=open/>
         </Show>
@@ -268,19 +304,90 @@ fn SaveModal(view: Signal<SaveView>, open: RwSignal<bool>) -> impl IntoView {
         save.dispatch(input);
     };
     let error = Signal::derive(move || save.value().get().and_then(|r| r.err()));
+    // Every error the server gives that no field below shows (e.g. the schedule cap) is shown at
+    // the top of the form.
+    let shown = [
+        "name",
+        "formats",
+        "narrative.prompt",
+        "schedule.cronExpression",
+        "schedule.timezone",
+        "schedule.destinations",
+    ];
+    let general = move || {
+        error.get().and_then(|e| {
+            let unshown: Vec<String> = e
+                .details
+                .iter()
+                .filter(|d| !shown.iter().any(|f| d.field == *f || d.field.starts_with(&format!("{f}["))))
+                .map(|d| format!("{}: {}", d.field, d.message))
+                .collect();
+            if e.details.is_empty() {
+                Some(e.message.clone())
+            } else if unshown.is_empty() {
+                None
+            } else {
+                Some(unshown.join("; "))
+            }
+        })
+    };
+    let dialog = NodeRef::<leptos::html::Div>::new();
+    let first = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(el) = first.get() {
+            let _ = el.focus();
+        }
+    });
+    // Escape closes; Tab and Shift+Tab stay inside the dialog.
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            ev.prevent_default();
+            open.set(false);
+            return;
+        }
+        if ev.key() != "Tab" {
+            return;
+        }
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(root) = dialog.get_untracked() else { return };
+            let root: &web_sys::Element = root.as_ref();
+            let Ok(list) = root.query_selector_all("button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), a[href]") else { return };
+            let els: Vec<web_sys::HtmlElement> =
+                (0..list.length()).filter_map(|i| list.item(i)?.dyn_into().ok()).collect();
+            let (Some(head), Some(tail)) = (els.first(), els.last()) else { return };
+            let active = document().active_element();
+            let is = |el: &web_sys::HtmlElement| {
+                active.as_ref().is_some_and(|a| {
+                    let e: &web_sys::Element = el.as_ref();
+                    a == e
+                })
+            };
+            if ev.shift_key() && is(head) {
+                ev.prevent_default();
+                let _ = tail.focus();
+            } else if !ev.shift_key() && is(tail) {
+                ev.prevent_default();
+                let _ = head.focus();
+            }
+        }
+    };
+    let summary = v.summary();
     view! {
-        <div class="modal-backdrop" role="dialog" aria-modal="true" aria-labelledby="save-title">
-            <div class="modal" data-testid="save-modal">
+        <div class="modal-backdrop" on:keydown=on_key>
+            <div class="modal" data-testid="save-modal" role="dialog" aria-modal="true" aria-labelledby="save-title" aria-describedby="save-filters" node_ref=dialog>
                 <h2 id="save-title">"Save as Report"</h2>
+                <p class="muted" id="save-filters" data-testid="save-filters">"Filters saved with the report: "<strong>{summary}</strong></p>
+                {move || general().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
                 <div class="form">
                     <label>"Name"
-                        <input type="text" maxlength="200" data-testid="report-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                        <input type="text" maxlength="200" data-testid="report-name" node_ref=first prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
                     </label>
                     {move || error.get().and_then(|e| field_message(&e, "name")).map(|m| view! { <span class="field-error">{m}</span> })}
                     <FormatsField formats=formats error=error/>
                     <NarrativeField enabled=narrative prompt=prompt error=error/>
                     <ScheduleFields preset=preset custom=custom zone=zone chosen=chosen error=error prefix="schedule."/>
-                    {move || match error.get() { Some(e) if e.details.is_empty() => Some(view! { <p class="form-error" role="alert">{e.message}</p> }), _ => None }}
                 </div>
                 <div class="header-controls" style="margin-top:14px;justify-content:flex-end">
                     <button class="btn btn-ghost" on:click=move |_| open.set(false)>"Cancel"</button>

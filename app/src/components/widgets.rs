@@ -154,7 +154,7 @@ pub fn DataTable(table: Table) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0">
             <table class="data">
                 <thead>
                     <tr>{head}</tr>

@@ -131,11 +131,14 @@ fn Header(
     };
     let save_view = Signal::derive(move || {
         let f = filters.get();
+        let segment_name =
+            f.segment.as_ref().and_then(|id| segments().into_iter().find(|s| &s.id == id).map(|s| s.name));
         SaveView {
             dashboard,
             period: f.period.as_deref().and_then(Period::parse).unwrap_or_default(),
             params: f.params(),
             segment_id: f.segment,
+            segment_name,
         }
     });
     let export_view = Signal::derive(move || {

@@ -190,12 +190,14 @@ pub fn ReportsPage() -> impl IntoView {
                 Err(e) => view! { <p class="widget-error">{e.message}</p> }.into_any(),
                 Ok(ts) if ts.is_empty() => view! { <div class="card empty"><p>"No reports yet. Open a dashboard and choose Save as Report."</p></div> }.into_any(),
                 Ok(ts) => view! {
-                    <div class="card table-wrap">
+                    <div class="card table-wrap" tabindex="0">
                         <table class="data" data-testid="templates">
                             <thead><tr><th>"Name"</th><th>"Dashboard"</th><th>"Formats"</th><th>"Schedule"</th><th>"Next run"</th><th>"Last run"</th><th>"Enabled"</th>{move || edit.get().then(|| view! { <th>"Actions"</th> })}</tr></thead>
                             <tbody>
                                 {ts.into_iter().map(|t| {
-                                    let sched = t.schedules.first().cloned();
+                                    // Every schedule is listed; "Next run" is the soonest of them.
+                                    let scheds = t.schedules.clone();
+                                    let sched = t.schedules.iter().filter(|s| s.enabled && s.next_run_at.is_some()).min_by(|a, b| a.next_run_at.cmp(&b.next_run_at)).cloned();
                                     let (t1, t2, id1, id2) = (t.clone(), t.clone(), t.id.clone(), t.id.clone());
                                     let (name, name2, href) = (t.name.clone(), t.name.clone(), format!("/settings/reports/{}", t.id));
                                     let last = t.last_run_status;
@@ -204,7 +206,11 @@ pub fn ReportsPage() -> impl IntoView {
                                             <td><A href=href>{name2}</A></td>
                                             <td>{t.dashboard.clone()}</td>
                                             <td>{t.formats.join(", ").to_uppercase()}</td>
-                                            <td>{sched.as_ref().map(|s| s.description.clone()).unwrap_or_else(|| "On demand".into())}</td>
+                                            <td>{if scheds.is_empty() {
+                                                view! { <span>"On demand"</span> }.into_any()
+                                            } else {
+                                                scheds.iter().map(|s| view! { <div class:muted=!s.enabled>{s.description.clone()}{(!s.enabled).then_some(" (off)")}</div> }).collect_view().into_any()
+                                            }}</td>
                                             <td>{sched.as_ref().map(|s| view! { <When at=s.next_run_at.clone() zone=s.timezone.clone()/> })}</td>
                                             <td>{last.map(|s| view! { <span class=format!("badge badge-{s}")>{s.as_str()}</span> })}</td>
                                             <td>{if t.enabled { "yes" } else { "no" }}</td>
@@ -445,7 +451,7 @@ fn ScheduleTab(template: TemplateView, edit: Memo<bool>, version: RwSignal<u32>)
                 {move || {
                     let all = dests.get().and_then(|r| r.ok()).unwrap_or_default();
                     (!schedules.is_empty()).then(|| view! {
-                        <div class="table-wrap">
+                        <div class="table-wrap" tabindex="0">
                             <table class="data" data-testid="schedules">
                                 <thead><tr><th>"Schedule"</th><th>"Cron"</th><th>"Next run"</th><th>"Destinations"</th><th>"Status"</th>{move || edit.get().then(|| view! { <th></th> })}</tr></thead>
                                 <tbody>
@@ -672,7 +678,7 @@ fn RunsTab(
                     "No runs yet. Runs appear here when the schedule fires or an editor runs the report."
                 }}</p></div> }.into_any(),
                 Ok((list, total)) => view! {
-                    <div class="card table-wrap">
+                    <div class="card table-wrap" tabindex="0">
                         <table class="data" data-testid="runs">
                             <thead><tr><th>"Started"</th><th>"Trigger"</th><th>"Status"</th><th>"Duration"</th><th>"Deliveries"</th><th>"Artifacts"</th></tr></thead>
                             <tbody>
@@ -689,8 +695,10 @@ fn RunsTab(
                                         <td>{r.deliveries.iter().map(|d| view! {
                                             <div><span class=format!("badge badge-{}", d.status) data-testid="delivery-status">{d.status.as_str()}</span>" "{d.name.clone()}{d.error.clone().map(|e| format!(" — {e}"))}</div>
                                         }).collect_view()}</td>
-                                        <td>{r.artifacts.iter().map(|a| view! {
-                                            <a class="btn btn-sm" rel="external" href=format!("/api/v1/reports/runs/{}/artifacts/{}", r.id, a.format) data-testid=format!("artifact-{}", a.format)>{a.format.to_uppercase()}</a>
+                                        <td>{r.artifacts.iter().map(|a| if a.pruned {
+                                            view! { <span class="muted" title="Artifacts are kept for NARRATE_ARTIFACT_RETENTION_DAYS days">{format!("{} removed (retention) ", a.format.to_uppercase())}</span> }.into_any()
+                                        } else {
+                                            view! { <a class="btn btn-sm" rel="external" href=format!("/api/v1/reports/runs/{}/artifacts/{}", r.id, a.format) data-testid=format!("artifact-{}", a.format)>{a.format.to_uppercase()}</a> }.into_any()
                                         }).collect_view()}</td>
                                     </tr>
                                 }).collect_view()}
@@ -737,12 +745,25 @@ pub fn RunPage() -> impl IntoView {
                         <section class="card"><h2>"Deliveries"</h2>
                             {r.deliveries.iter().map(|d| view! { <DeliveryItem run_id=r.id.clone() delivery=d.clone() edit=edit version=version/> }).collect_view()}
                             <h3 style="margin-top:12px">"Artifacts"</h3>
-                            {r.artifacts.iter().map(|a| view! { <div><a rel="external" href=format!("/api/v1/reports/runs/{}/artifacts/{}", r.id, a.format)>{a.filename.clone()}</a>{format!(" · {} bytes · sha256 {}…", a.size_bytes, &a.sha256[..12])}</div> }).collect_view()}
+                            {r.artifacts.iter().map(|a| if a.pruned {
+                                view! { <div class="muted">{format!("{} — removed after the retention period; the record of it stays (sha256 {}…)", a.filename, &a.sha256[..12.min(a.sha256.len())])}</div> }.into_any()
+                            } else {
+                                view! { <div><a rel="external" href=format!("/api/v1/reports/runs/{}/artifacts/{}", r.id, a.format)>{a.filename.clone()}</a>{format!(" · {} · sha256 {}…", human_size(a.size_bytes), &a.sha256[..12.min(a.sha256.len())])}</div> }.into_any()
+                            }).collect_view()}
                         </section>
                     </div>
                 }.into_any(),
             })}
         </Transition>
+    }
+}
+
+/// "12.4 KB", "1.2 MB", "512 bytes".
+fn human_size(bytes: i64) -> String {
+    match bytes {
+        b if b >= 1_048_576 => format!("{:.1} MB", b as f64 / 1_048_576.0),
+        b if b >= 1024 => format!("{:.1} KB", b as f64 / 1024.0),
+        b => format!("{b} bytes"),
     }
 }
 

@@ -149,7 +149,7 @@ fn UsersTable(
     remove: Action<String, Result<(), AppError>>,
 ) -> impl IntoView {
     view! {
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0">
             <table class="data">
                 <thead><tr><th>"Email"</th><th>"Name"</th><th>"Role"</th><th>"Status"</th><th>"Last sign-in"</th><th>"Actions"</th></tr></thead>
                 <tbody>
@@ -229,7 +229,7 @@ fn KeysCard() -> impl IntoView {
                     Err(e) => view! { <p class="widget-error">{e.message}</p> }.into_any(),
                     Ok(list) if list.is_empty() => view! { <p class="muted">"No API keys."</p> }.into_any(),
                     Ok(list) => view! {
-                        <div class="table-wrap">
+                        <div class="table-wrap" tabindex="0">
                             <table class="data">
                                 <thead><tr><th>"Name"</th><th>"Role"</th><th>"Key"</th><th>"Created"</th><th>"Created by"</th><th>"Last used"</th><th>"Expires"</th><th>"Actions"</th></tr></thead>
                                 <tbody>
@@ -352,7 +352,7 @@ pub fn ProfilePage() -> impl IntoView {
                     {move || sessions.get().map(|r| match r {
                         Err(e) => view! { <p class="widget-error">{e.message}</p> }.into_any(),
                         Ok(list) => view! {
-                            <div class="table-wrap">
+                            <div class="table-wrap" tabindex="0">
                                 <table class="data">
                                     <thead><tr><th>"Signed in"</th><th>"Last seen"</th><th>"Browser"</th><th>"Expires"</th></tr></thead>
                                     <tbody>
