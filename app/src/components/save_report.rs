@@ -339,39 +339,13 @@ fn SaveModal(view: Signal<SaveView>, open: RwSignal<bool>) -> impl IntoView {
         }
     });
     // Escape closes; Tab and Shift+Tab stay inside the dialog.
-    let on_key = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Escape" {
+    let on_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+        "Escape" => {
             ev.prevent_default();
             open.set(false);
-            return;
         }
-        if ev.key() != "Tab" {
-            return;
-        }
-        #[cfg(feature = "hydrate")]
-        {
-            use wasm_bindgen::JsCast;
-            let Some(root) = dialog.get_untracked() else { return };
-            let root: &web_sys::Element = root.as_ref();
-            let Ok(list) = root.query_selector_all("button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), a[href]") else { return };
-            let els: Vec<web_sys::HtmlElement> =
-                (0..list.length()).filter_map(|i| list.item(i)?.dyn_into().ok()).collect();
-            let (Some(head), Some(tail)) = (els.first(), els.last()) else { return };
-            let active = document().active_element();
-            let is = |el: &web_sys::HtmlElement| {
-                active.as_ref().is_some_and(|a| {
-                    let e: &web_sys::Element = el.as_ref();
-                    a == e
-                })
-            };
-            if ev.shift_key() && is(head) {
-                ev.prevent_default();
-                let _ = tail.focus();
-            } else if !ev.shift_key() && is(tail) {
-                ev.prevent_default();
-                let _ = head.focus();
-            }
-        }
+        "Tab" => keep_focus_inside(dialog, &ev),
+        _ => {}
     };
     let summary = v.summary();
     view! {
@@ -398,4 +372,37 @@ fn SaveModal(view: Signal<SaveView>, open: RwSignal<bool>) -> impl IntoView {
             </div>
         </div>
     }
+}
+
+/// Tab from the dialog's last control goes to its first, Shift+Tab from the first to the last.
+fn keep_focus_inside(dialog: NodeRef<leptos::html::Div>, ev: &leptos::ev::KeyboardEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(root) = dialog.get_untracked() else { return };
+        let root: &web_sys::Element = root.as_ref();
+        let Ok(list) = root.query_selector_all(
+            "button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), a[href]",
+        ) else {
+            return;
+        };
+        let els: Vec<web_sys::HtmlElement> = (0..list.length()).filter_map(|i| list.item(i)?.dyn_into().ok()).collect();
+        let (Some(head), Some(tail)) = (els.first(), els.last()) else { return };
+        let active = document().active_element();
+        let is = |el: &web_sys::HtmlElement| {
+            active.as_ref().is_some_and(|a| {
+                let e: &web_sys::Element = el.as_ref();
+                a == e
+            })
+        };
+        if ev.shift_key() && is(head) {
+            ev.prevent_default();
+            let _ = tail.focus();
+        } else if !ev.shift_key() && is(tail) {
+            ev.prevent_default();
+            let _ = head.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (dialog, ev);
 }
