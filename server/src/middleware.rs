@@ -239,3 +239,84 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
+
+/// Whether a body or query carries a NUL character: a raw 0 byte, a JSON `\u0000` escape (not
+/// one whose backslash is itself escaped), or — in a form or a URL — `%00`.
+pub fn carries_nul(bytes: &[u8], form_encoded: bool) -> bool {
+    if bytes.contains(&0) {
+        return true;
+    }
+    if form_encoded && bytes.windows(3).any(|w| w == b"%00") {
+        return true;
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            if bytes.get(i + 1) == Some(&b'u') && bytes.get(i + 2..i + 6) == Some(b"0000".as_slice()) {
+                return true;
+            }
+            i += 2; // skip the escaped character, so `\\u0000` (a backslash, then text) is not NUL
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
+/// Refuses text with NUL characters anywhere in a request (URL, query, JSON or form body) with
+/// 422 before anything reads it: PostgreSQL cannot store NUL in text, and no field of Narrate
+/// has a use for it, so it is refused the same way on every database.
+pub async fn refuse_nul(req: Request, next: Next) -> Response {
+    // The REST API refuses NUL inside its router, after the caller's role is checked (a viewer
+    // learns nothing from an admin operation, not even that its text was bad).
+    if req.uri().path().starts_with("/api/v1/") {
+        return next.run(req).await;
+    }
+    refuse_nul_now(req, next).await
+}
+
+/// [`refuse_nul`] for every path (the REST router's own layer).
+pub async fn refuse_nul_now(req: Request, next: Next) -> Response {
+    let refuse = || AppError::invalid("body", "text must not contain NUL characters").into_response();
+    let uri = req.uri().to_string();
+    if carries_nul(uri.as_bytes(), true) {
+        return refuse();
+    }
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let (parts, body) = req.into_parts();
+    // The body is already bounded by `limit_body`; a read past that bound is its 413.
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(_) => {
+            return AppError::new(app::model::ErrorCode::PayloadTooLarge, "the request body is too large or unreadable")
+                .into_response()
+        }
+    };
+    if carries_nul(&bytes, form) {
+        return refuse();
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::carries_nul;
+
+    #[test]
+    fn nul_is_found_however_it_is_written_and_only_then() {
+        assert!(carries_nul(br#"{"name":"a\u0000b"}"#, false));
+        assert!(carries_nul(b"name=a%00b", true));
+        assert!(carries_nul(b"raw\0byte", false));
+        assert!(carries_nul(br#"{"a":"\\\u0000"}"#, false), "an escaped backslash, then a NUL escape");
+        assert!(!carries_nul(br#"{"a":"\\u0000"}"#, false), "a backslash followed by the text u0000");
+        assert!(!carries_nul(br#"{"url":"https://x.example/%00"}"#, false), "%00 is text in JSON");
+        assert!(!carries_nul(br#"{"name":"Weekly \u00e9t\u00e9"}"#, false));
+    }
+}

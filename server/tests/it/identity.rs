@@ -401,3 +401,42 @@ db_test!(a_refused_server_function_answers_its_own_status_not_500, |app| {
     let b = body(missing).await;
     assert_eq!((b["code"].as_str(), b["status"].as_u64()), (Some("NOT_FOUND"), Some(404)), "{b}");
 });
+
+db_test!(nul_characters_are_refused_with_422_everywhere_and_change_nothing, |app| {
+    let t = app.tenant("hooli").await;
+    let editor = app.client_as(&t, Role::Editor).await;
+    // In a JSON body (PostgreSQL cannot store NUL in text: this was a 500 there).
+    let r = editor
+        .post(app.url("/api/v1/segments"))
+        .json(&json!({"key": "nul", "name": "Before\u{0}after"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(body(r).await["error"]["code"], "VALIDATION_ERROR");
+    // In a query and in a path.
+    let q = editor.get(app.url("/api/v1/reports/runs?templateId=a%00b")).send().await.unwrap();
+    assert_eq!(q.status(), 422);
+    let p = editor.get(app.url("/api/v1/reports/templates/a%00b")).send().await.unwrap();
+    assert_eq!(p.status(), 422);
+    // In an ingest batch.
+    let rows = r#"[{"ts":"2026-11-30T10:00:00Z","customerId":"c\u0000","offer":"o","channel":"web","segment":"s","outcome":"impression"}]"#;
+    let i = editor
+        .post(app.url("/api/v1/interactions"))
+        .header("content-type", "application/json")
+        .body(rows)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(i.status(), 422);
+    // Nothing was written; text that merely mentions a backslash and u0000 is fine.
+    let list = body(editor.get(app.url("/api/v1/segments")).send().await.unwrap()).await;
+    assert!(list["data"].as_array().unwrap().iter().all(|s| s["key"] != "nul"), "{list}");
+    let ok = editor
+        .post(app.url("/api/v1/segments"))
+        .json(&json!({"key": "textual", "name": "a \\u0000 b"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 201);
+});
