@@ -54,6 +54,24 @@ test("a link with filters reproduces the view, and the segment filter changes th
   await expect(page.getByTestId("segment")).toHaveValue(value!);
 });
 
+test("Business groups offer performance by channel from its own control, and `segment` is an alias of `segmentId`", async ({ page }) => {
+  await page.goto("/dashboards/business?period=30d");
+  await hydrated(page);
+  const perf = page.locator("section[data-source=offer_performance]");
+  await expect(perf.locator("th").first()).toHaveText("Offer");
+  await page.getByLabel("Group offer performance by").selectOption({ label: "By channel" });
+  await expect(page).toHaveURL(/groupBy=channel/);
+  await expect(perf.locator("th").first()).toHaveText("Channel");
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByLabel("Group offer performance by")).toHaveValue("channel");
+
+  const value = await page.getByTestId("segment").locator("option").nth(1).getAttribute("value");
+  await page.goto(`/dashboards/business?period=30d&segment=${value}`);
+  await hydrated(page);
+  await expect(page.getByTestId("segment")).toHaveValue(value!);
+});
+
 test("the executive narrative card shows the narrated summary above the KPI cards", async ({ page }) => {
   await page.goto("/dashboards/executive");
   await expect(page.getByTestId("narrative-text")).toContainText("Executive for Acme, last 7 days");

@@ -66,6 +66,20 @@ test("save the Executive dashboard as a weekly report, run it now, see it delive
     await expect(run.getByTestId("delivery-status")).toHaveText("delivered");
     const [download] = await Promise.all([page.waitForEvent("download"), run.getByTestId("artifact-pdf").click()]);
     expect(download.suggestedFilename()).toMatch(/^exec-weekly-\d+-\d{4}-\d{2}-\d{2}\.pdf$/);
+
+    // The run page shows the report as its recipients got it: the whole narrative, then every
+    // section with its table or chart, read from the run's record.
+    await run.getByRole("link").first().click();
+    await hydrated(page);
+    await expect(page.getByTestId("run-narrative")).toContainText("Key takeaways");
+    const report = page.getByTestId("run-report");
+    await expect(report.locator("section[data-section]").first()).toBeVisible();
+    const runId = new URL(page.url()).pathname.split("/").pop();
+    const record = await api(page, "get", `/api/v1/reports/runs/${runId}`);
+    expect(record.sections.length).toBeGreaterThan(0);
+    await expect(report.locator("section[data-section]")).toHaveCount(record.sections.length);
+    for (const [title] of record.sections) await expect(report.getByRole("heading", { name: title })).toBeVisible();
+    expect(await report.locator("tbody tr").count()).toBeGreaterThan(0);
   } finally {
     sink.server.close();
   }

@@ -20,6 +20,13 @@ pub async fn list_runs(template_id: String, offset: i64) -> Result<(Vec<RunView>
     crate::engine::scheduler::history::list(&state, &p.tenant_id, Some(&template_id), 20, offset.max(0)).await
 }
 
+/// The report a run produced: its sections' tables and charts, from the run's record.
+#[server(prefix = "/sfn", endpoint = "runs_report")]
+pub async fn run_report(id: String) -> Result<Vec<crate::model::Table>, AppError> {
+    let (state, p) = (super::ctx::state()?, super::ctx::principal()?);
+    crate::engine::scheduler::history::report_sections(&state, &p.tenant_id, &id).await
+}
+
 /// One run.
 #[server(prefix = "/sfn", endpoint = "runs_get")]
 pub async fn get_run(id: String) -> Result<RunView, AppError> {

@@ -61,6 +61,10 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
+/// Business: what offer performance can be grouped by (the engine's `groupBy`).
+const GROUP_BY: [(&str, &str); 4] =
+    [("offer", "By offer"), ("channel", "By channel"), ("category", "By category"), ("segment", "By segment")];
+
 /// `/dashboards/{key}`.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -70,7 +74,8 @@ pub fn DashboardPage() -> impl IntoView {
     let filters = Memo::new(move |_| {
         query.with(|q| Filters {
             period: q.get("period"),
-            segment: q.get("segmentId"),
+            // One name for the segment filter: `segmentId`, with `segment` accepted as an alias.
+            segment: q.get("segmentId").or_else(|| q.get("segment")),
             group_by: q.get("groupBy"),
             model: q.get("model"),
         })
@@ -117,6 +122,7 @@ fn Header(
     let period = move || filters.with(|f| f.period.as_deref().and_then(Period::parse).unwrap_or_default());
     let go_period = go.clone();
     let go_segment = go.clone();
+    let go_group = go.clone();
     let go_model = go;
     let range = move || {
         data.get().and_then(|r| r.ok()).map(|d| format!("{} to {} ({})", d.from, d.to, d.timezone)).unwrap_or_default()
@@ -212,6 +218,26 @@ fn Header(
                                     }
                                 }
                             </Transition>
+                        </label>
+                    }
+                })}
+                {(dashboard == Dashboard::Business).then(|| {
+                    let go_group = go_group.clone();
+                    view! {
+                        <label class="control">
+                            <span class="sr-only">"Group offer performance by"</span>
+                            <select
+                                data-testid="group-by"
+                                aria-label="Group offer performance by"
+                                on:change=move |ev| {
+                                    let mut f = filters.get_untracked();
+                                    f.group_by = Some(event_target_value(&ev));
+                                    go_group(f)
+                                }
+                                prop:value=move || filters.with(|f| f.group_by.clone().unwrap_or_else(|| "offer".into()))
+                            >
+                                {GROUP_BY.iter().map(|(k, l)| view! { <option value=*k>{*l}</option> }).collect_view()}
+                            </select>
                         </label>
                     }
                 })}

@@ -2,7 +2,7 @@
 //! Runs tabs, and the run page (the link deliveries carry). Viewers read; editors act.
 
 use crate::api::destinations::{list_destinations, DestinationRow};
-use crate::api::runs::{get_run, list_runs, resend_delivery, run_now};
+use crate::api::runs::{get_run, list_runs, resend_delivery, run_now, run_report};
 use crate::api::schedules::{create_schedule, delete_schedule, update_schedule};
 use crate::api::templates::{delete_template, get_template, list_templates, update_template};
 use crate::components::save_report::{
@@ -12,6 +12,7 @@ use crate::components::save_report::{
 use crate::components::shell::CurrentUser;
 use crate::components::time::When;
 use crate::components::toast::Toasts;
+use crate::components::widgets::{ChartCard, TableCard};
 use crate::model::reports::{
     DeliveryView, NarrativeSettings, RunView, ScheduleInput, ScheduleView, TemplateInput, TemplateView,
 };
@@ -724,6 +725,7 @@ pub fn RunPage() -> impl IntoView {
     let version = RwSignal::new(0u32);
     let run =
         Resource::new(move || (params.with(|p| p.get("id").unwrap_or_default()), version.get()), |(id, _)| get_run(id));
+    let report = Resource::new(move || params.with(|p| p.get("id").unwrap_or_default()), run_report);
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || run.get().map(|r| match r {
@@ -735,14 +737,21 @@ pub fn RunPage() -> impl IntoView {
                         <p class="muted">{format!("{} · {} · started ", r.period, r.status)}<When at=r.started_at.clone() empty="not yet"/></p>
                     </div>
                     <A href=format!("/settings/reports/{}", r.template_id)>"Back to the report"</A></div>
-                    {r.narrative.clone().map(|n| view! {
-                        <section class="card narrative"><h2>"Executive summary"</h2><p>{n.executive_summary}</p>
-                        <ul class="takeaways">{n.key_takeaways.into_iter().map(|t| view! { <li>{t}</li> }).collect_view()}</ul></section>
-                    })}
-                    {r.error.clone().map(|e| view! { <p class="widget-error">{e}</p> })}
-                    <div class="grid grid-2" style="margin-top:16px">
-                        <section class="card"><h2>"Sections"</h2><ul>{r.sections.iter().map(|(t, n)| view! { <li>{format!("{t}: {n} row(s)")}</li> }).collect_view()}</ul></section>
+                    {r.error.clone().map(|e| view! { <p class="widget-error" role="alert" data-testid="run-error">{e}</p> })}
+                    <div class="grid grid-2" style="margin-bottom:16px">
+                        {r.narrative.clone().map(|n| view! {
+                            <section class="card narrative" data-testid="run-narrative"><h2>"Executive summary"</h2><p>{n.executive_summary}</p>
+                            <h3>"Key takeaways"</h3>
+                            <ul class="takeaways">{n.key_takeaways.into_iter().map(|t| view! { <li>{t}</li> }).collect_view()}</ul>
+                            <p class="muted small">{match (n.fallback, n.provider.as_str()) {
+                                (true, p) => format!("Written by the built-in narrator ({p} failed)."),
+                                (false, "builtin") => "Written by the built-in narrator.".to_string(),
+                                (false, p) => format!("Written by {p}."),
+                            }}</p>
+                            </section>
+                        })}
                         <section class="card"><h2>"Deliveries"</h2>
+                            {r.deliveries.is_empty().then(|| view! { <p class="muted">"No destinations: nothing was sent. The artifacts are below."</p> })}
                             {r.deliveries.iter().map(|d| view! { <DeliveryItem run_id=r.id.clone() delivery=d.clone() edit=edit version=version/> }).collect_view()}
                             <h3 style="margin-top:12px">"Artifacts"</h3>
                             {r.artifacts.iter().map(|a| if a.pruned {
@@ -752,6 +761,25 @@ pub fn RunPage() -> impl IntoView {
                             }).collect_view()}
                         </section>
                     </div>
+                    <h2 class="section-title">"The report"</h2>
+                    <p class="muted">{format!("{} section(s), as the recipients got them — read from the run's record, not from today's data.", r.sections.len())}</p>
+                    <Transition fallback=|| view! { <p class="muted">"Loading the report…"</p> }>
+                        {move || report.get().map(|t| match t {
+                            Err(e) => view! { <p class="widget-error">{e.message}</p> }.into_any(),
+                            Ok(tables) => view! {
+                                <div class="report-sections" data-testid="run-report">
+                                    {tables.into_iter().map(|t| {
+                                        let source = t.source.clone();
+                                        if t.chart.is_some() {
+                                            view! { <section data-section=source><ChartCard table=t/></section> }.into_any()
+                                        } else {
+                                            view! { <section data-section=source><TableCard table=t/></section> }.into_any()
+                                        }
+                                    }).collect_view()}
+                                </div>
+                            }.into_any(),
+                        })}
+                    </Transition>
                 }.into_any(),
             })}
         </Transition>

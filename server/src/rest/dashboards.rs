@@ -16,7 +16,8 @@ use std::collections::BTreeMap;
 pub struct DashboardQuery {
     /// `today`, `7d`, `14d`, `30d` or `90d` (default `7d`).
     period: Option<String>,
-    /// Only this segment (one of the tenant's segments).
+    /// Only this segment (one of the tenant's segments); `segment` is accepted as an alias.
+    #[serde(alias = "segment")]
     segment_id: Option<String>,
     /// Business: `offer`, `channel`, `category` or `segment`.
     group_by: Option<String>,

@@ -121,6 +121,19 @@ pub async fn get(state: &AppState, tenant_id: &str, id: &str) -> Result<RunView,
     Ok(views(state, vec![row]).await?.remove(0))
 }
 
+/// The report a run produced, section by section, as its recipients got it (tables with their
+/// charts), read from the run's immutable record — not recomputed from today's data.
+pub async fn report_sections(
+    state: &AppState,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Vec<crate::model::Table>, AppError> {
+    let row = store::runs::get(&state.db.pool, Some(tenant_id), id).await?.ok_or_else(|| AppError::not_found("run"))?;
+    let sections: Vec<serde_json::Value> =
+        row.sections.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+    Ok(sections.into_iter().filter_map(|s| serde_json::from_value(s.get("table")?.clone()).ok()).collect())
+}
+
 /// A page of runs, newest first (optionally of one template): (runs, total).
 pub async fn list(
     state: &AppState,
