@@ -72,3 +72,30 @@ test("no page shows source code or logs an error, for any role", async ({ page }
   await visibleTextHasNoCode(page, "/login");
   expect(problems, problems.join("\n")).toEqual([]);
 });
+
+test.describe("on a phone", () => {
+  test.use({ viewport: { width: 390, height: 844 } });
+
+  test("no page is wider than the screen: tables scroll inside their cards", async ({ page }) => {
+    test.setTimeout(120_000);
+    await signIn(page, "admin");
+    const t = await api(page, "post", "/api/v1/reports/templates", {
+      name: `Phone ${Date.now()}`, dashboard: "business", period: "7d", formats: ["csv"], narrative: { enabled: false },
+    });
+    const { runId } = await api(page, "post", `/api/v1/reports/templates/${t.id}/run-now`);
+    await expect.poll(async () => (await api(page, "get", `/api/v1/reports/runs/${runId}`)).phase, { timeout: 60_000 }).toBe("finished");
+    const pages = [
+      "/", "/dashboards/executive", "/dashboards/business", "/dashboards/operations", "/dashboards/model-health",
+      "/dashboards/data-health", "/dashboards/attribution", "/settings/reports", `/settings/reports/${t.id}`,
+      `/reports/runs/${runId}`, "/settings/integrations", "/settings/team", "/settings/profile",
+    ];
+    const wide: string[] = [];
+    for (const path of pages) {
+      await page.goto(path);
+      await hydrated(page);
+      const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      if (over > 0) wide.push(`${path}: ${over}px wider than the screen`);
+    }
+    expect(wide, wide.join("\n")).toEqual([]);
+  });
+});
