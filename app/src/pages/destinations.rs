@@ -140,6 +140,7 @@ pub fn Destinations(admin: bool) -> impl IntoView {
                     Err(e) => view! { <p class="widget-error">{e.message}</p> }.into_any(),
                     Ok(rows) if rows.is_empty() => view! { <p class="muted">"No notification destinations yet."</p> }.into_any(),
                     Ok(rows) => view! {
+                        <div class="table-wrap" tabindex="0">
                         <table class="data" data-testid="destinations">
                             <thead><tr><th>"Name"</th><th>"Kind"</th><th>"Target"</th><th>"Status"</th>{admin.then(|| view! { <th>"Actions"</th> })}</tr></thead>
                             <tbody>
@@ -172,6 +173,7 @@ pub fn Destinations(admin: bool) -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
+                        </div>
                     }.into_any(),
                 })}
             </Transition>
