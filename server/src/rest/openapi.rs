@@ -221,8 +221,10 @@ fn add_errors(method: &str, path: &str, op: &mut Operation) {
     let mut add = |code: &str, why: &str| {
         op.responses.responses.entry(code.to_string()).or_insert_with(|| error_response(why));
     };
+    // An X-API-Key that is not valid (revoked, expired, unknown) is refused everywhere, even on
+    // operations that need no caller.
+    add("401", "Not signed in, or the X-API-Key sent is not valid");
     if authenticated || optional_auth {
-        add("401", "Not signed in, or the API key is not valid");
         add("403", "The caller's role does not allow it, or a cross-site request was refused");
     }
     if op.request_body.is_some() {
@@ -236,9 +238,6 @@ fn add_errors(method: &str, path: &str, op: &mut Operation) {
     if has_path {
         add("400", "A path segment could not be decoded");
         add("404", "Unknown id, or another tenant's");
-    }
-    if method == "post" && path == "/auth/login" {
-        add("401", "Wrong email or password");
     }
     if UNIQUE.contains(&(method, path)) {
         add("409", "The key or email is already taken");
