@@ -1,9 +1,9 @@
 // Accessibility as a test: axe-core (someone else's judge) on every page people use — signed out,
 // each dashboard, the Export menu open, the Save as Report dialog open, the reports list, a
 // report's tabs, a run, integrations, team and profile. No serious or critical violation.
-import { test, expect, Page } from "@playwright/test";
+import { Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { hydrated, signIn } from "./helpers";
+import { hydrated, signIn, test, expect, api } from "./helpers";
 
 async function audit(page: Page, where: string, found: string[]) {
   const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]).analyze();
@@ -13,13 +13,6 @@ async function audit(page: Page, where: string, found: string[]) {
       found.push(`${where}: ${v.id} (${v.impact}) ${v.help}\n      ${nodes.join("\n      ")}`);
     }
   }
-}
-
-async function api(page: Page, method: "post" | "get", path: string, data?: unknown) {
-  const origin = new URL(page.url()).origin;
-  const resp = await page.request[method](path, { data, headers: { "x-requested-with": "e2e", origin } });
-  expect(resp.ok(), `${method} ${path}: ${resp.status()} ${await resp.text()}`).toBeTruthy();
-  return resp.json();
 }
 
 test("axe finds no serious or critical violation on any page", async ({ page }) => {

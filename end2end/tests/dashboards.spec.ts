@@ -1,7 +1,6 @@
 // The six dashboards in a real browser: rendered server-side with charts, hydrated, and changing
 // with the period (URL and numbers) and, where supported, the segment.
-import { test, expect } from "@playwright/test";
-import { hydrated, signIn } from "./helpers";
+import { hydrated, signIn, test, expect } from "./helpers";
 
 const dashboards = [
   { key: "executive", title: "Executive", kpi: "kpi-decisions" },

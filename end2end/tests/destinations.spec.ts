@@ -1,9 +1,8 @@
 // Notifications in a real browser: an admin adds a webhook pointing at a local receiver, clicks
 // Test and sees it delivered; a viewer sees the list without edit controls.
-import { test, expect } from "@playwright/test";
 import * as http from "http";
 import { AddressInfo } from "net";
-import { hydrated, signIn } from "./helpers";
+import { hydrated, signIn, test, expect } from "./helpers";
 
 test("an admin adds a webhook destination, tests it, and a viewer only reads", async ({ browser }) => {
   const received: { headers: http.IncomingHttpHeaders; body: string }[] = [];

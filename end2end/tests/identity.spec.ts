@@ -1,6 +1,5 @@
 // Signing in and out as each demo user, in a real browser.
-import { test, expect } from "@playwright/test";
-import { hydrated, signIn } from "./helpers";
+import { hydrated, signIn, test, expect } from "./helpers";
 
 for (const role of ["admin", "editor", "viewer"] as const) {
   test(`${role} signs in, sees the shell with tenant and role, and signs out`, async ({ page }) => {

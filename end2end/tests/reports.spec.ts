@@ -1,8 +1,7 @@
 // The whole used-by path of a saved report, and a schedule firing through the built-in ticker.
-import { test, expect, Page } from "@playwright/test";
 import * as http from "http";
 import { AddressInfo } from "net";
-import { hydrated, signIn } from "./helpers";
+import { hydrated, signIn, test, expect, api } from "./helpers";
 
 function receiver(): Promise<{ server: http.Server; port: number; bodies: any[] }> {
   const bodies: any[] = [];
@@ -20,13 +19,6 @@ function receiver(): Promise<{ server: http.Server; port: number; bodies: any[] 
     });
   });
   return new Promise((r) => server.listen(0, "127.0.0.1", () => r({ server, port: (server.address() as AddressInfo).port, bodies })));
-}
-
-async function api(page: Page, method: "post" | "get", path: string, data?: unknown) {
-  const origin = new URL(page.url()).origin;
-  const resp = await page.request[method](path, { data, headers: { "x-requested-with": "e2e", origin } });
-  expect(resp.ok(), `${method} ${path}: ${resp.status()} ${await resp.text()}`).toBeTruthy();
-  return resp.json();
 }
 
 test("save the Executive dashboard as a weekly report, run it now, see it delivered and download the PDF", async ({ page }) => {
@@ -80,6 +72,24 @@ test("save the Executive dashboard as a weekly report, run it now, see it delive
     await expect(report.locator("section[data-section]")).toHaveCount(record.sections.length);
     for (const [title] of record.sections) await expect(report.getByRole("heading", { name: title })).toBeVisible();
     expect(await report.locator("tbody tr").count()).toBeGreaterThan(0);
+
+    // A long table pages 25 rows at a time, by buttons a keyboard reaches.
+    const [longTitle, longRows] = record.sections.find(([, n]: [string, number]) => n > 25) ?? [];
+    expect(longTitle, "the Executive report has a table longer than a page").toBeTruthy();
+    const section = report.locator("section[data-section]").filter({ has: page.getByRole("heading", { name: longTitle, exact: true }) });
+    if (await section.locator("details").count()) await section.getByText("Show data").click(); // a chart's table
+    const pages = section.getByRole("group", { name: `Pages of ${longTitle}` });
+    await expect(pages).toContainText(`Rows 1–25 of ${longRows}`);
+    await expect(pages.getByRole("button", { name: "Previous" })).toBeDisabled();
+    const table = section.locator("tbody");
+    const first = await table.locator("tr").first().innerText();
+    await expect(table.locator("tr")).toHaveCount(25);
+    await pages.getByRole("button", { name: "Next" }).focus();
+    await page.keyboard.press("Enter");
+    await expect(pages).toContainText(`Rows 26–${Math.min(50, longRows)} of ${longRows}`);
+    expect(await table.locator("tr").first().innerText()).not.toBe(first);
+    await pages.getByRole("button", { name: "Previous" }).click();
+    await expect.poll(() => table.locator("tr").first().innerText()).toBe(first);
   } finally {
     sink.server.close();
   }

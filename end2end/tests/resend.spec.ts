@@ -1,10 +1,9 @@
 // Re-sending one delivery from the run page: a receiver that refuses the first delivery, recovers,
 // and gets the report when an editor clicks Re-send — the page shows the new attempt and
 // "delivered", the run's own record stays as it was; a viewer sees no button.
-import { test, expect, Page } from "@playwright/test";
 import * as http from "http";
 import { AddressInfo } from "net";
-import { hydrated, signIn } from "./helpers";
+import { hydrated, signIn, test, expect, api } from "./helpers";
 
 /** A webhook receiver that answers 400 until `recover()` is called, then 200. */
 function flakyReceiver(): Promise<{ server: http.Server; port: number; ids: string[]; recover: () => void }> {
@@ -23,13 +22,6 @@ function flakyReceiver(): Promise<{ server: http.Server; port: number; ids: stri
       r({ server, port: (server.address() as AddressInfo).port, ids, recover: () => (healthy = true) }),
     ),
   );
-}
-
-async function api(page: Page, method: "post" | "get", path: string, data?: unknown) {
-  const origin = new URL(page.url()).origin;
-  const resp = await page.request[method](path, { data, headers: { "x-requested-with": "e2e", origin } });
-  expect(resp.ok(), `${method} ${path}: ${resp.status()} ${await resp.text()}`).toBeTruthy();
-  return resp.json();
 }
 
 test("a failed delivery is re-sent from the run page once the receiver recovers", async ({ page, browser }) => {

@@ -117,7 +117,11 @@ fn badge_class(key: &str, text: &str) -> Option<String> {
         .then(|| format!("badge badge-{}", if text.is_empty() { "grey" } else { text }))
 }
 
-/// The plain table of a source's rows.
+/// Rows shown at once; a longer table pages (the whole table is in every export).
+pub const PAGE_ROWS: usize = 25;
+
+/// The plain table of a source's rows, paged by [`PAGE_ROWS`] when longer (a 90-row segment ×
+/// offer table would otherwise push everything below it off screen).
 #[component]
 pub fn DataTable(table: Table) -> impl IntoView {
     if table.rows.is_empty() {
@@ -132,27 +136,61 @@ pub fn DataTable(table: Table) -> impl IntoView {
             view! { <th class:num=num scope="col">{c.label.clone()}</th> }
         })
         .collect_view();
-    let body = table
-        .rows
-        .iter()
-        .map(|r| {
-            let cells = cols
-                .iter()
-                .zip(&idx)
-                .map(|(c, i)| {
-                    let num = !matches!(c.kind, ColumnKind::Text | ColumnKind::Date | ColumnKind::Timestamp);
-                    let text = format_cell(&r[*i], c.kind);
-                    match badge_class(&c.key, &text) {
-                        Some(cls) if !text.is_empty() && text != "—" => {
-                            view! { <td><span class=cls>{text}</span></td> }.into_any()
+    let total = table.rows.len();
+    let start = RwSignal::new(0usize);
+    let rows = std::sync::Arc::new(table.rows);
+    let cols = std::sync::Arc::new(cols);
+    let body = move || {
+        let from = start.get();
+        rows[from..(from + PAGE_ROWS).min(total)]
+            .iter()
+            .map(|r| {
+                let cells = cols
+                    .iter()
+                    .zip(&idx)
+                    .map(|(c, i)| {
+                        let num = !matches!(c.kind, ColumnKind::Text | ColumnKind::Date | ColumnKind::Timestamp);
+                        let text = format_cell(&r[*i], c.kind);
+                        match badge_class(&c.key, &text) {
+                            Some(cls) if !text.is_empty() && text != "—" => {
+                                view! { <td><span class=cls>{text}</span></td> }.into_any()
+                            }
+                            _ => view! { <td class:num=num>{text}</td> }.into_any(),
                         }
-                        _ => view! { <td class:num=num>{text}</td> }.into_any(),
-                    }
-                })
-                .collect_view();
-            view! { <tr>{cells}</tr> }
-        })
-        .collect_view();
+                    })
+                    .collect_view();
+                view! { <tr>{cells}</tr> }
+            })
+            .collect_view()
+    };
+    let pager = (total > PAGE_ROWS).then(|| {
+        let label = format!("Pages of {}", table.title);
+        let shown = move || {
+            let from = start.get();
+            format!("Rows {}–{} of {total}", from + 1, (from + PAGE_ROWS).min(total))
+        };
+        view! {
+            <div class="pager" role="group" aria-label=label>
+                <button
+                    type="button"
+                    class="btn btn-sm btn-ghost"
+                    disabled=move || start.get() == 0
+                    on:click=move |_| start.update(|s| *s = s.saturating_sub(PAGE_ROWS))
+                >
+                    "Previous"
+                </button>
+                <span class="muted" aria-live="polite" data-testid="pager-status">{shown}</span>
+                <button
+                    type="button"
+                    class="btn btn-sm btn-ghost"
+                    disabled=move || { start.get() + PAGE_ROWS >= total }
+                    on:click=move |_| start.update(|s| *s += PAGE_ROWS)
+                >
+                    "Next"
+                </button>
+            </div>
+        }
+    });
     view! {
         <div class="table-wrap" tabindex="0">
             <table class="data">
@@ -162,6 +200,7 @@ pub fn DataTable(table: Table) -> impl IntoView {
                 <tbody>{body}</tbody>
             </table>
         </div>
+        {pager}
     }
     .into_any()
 }

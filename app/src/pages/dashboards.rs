@@ -222,43 +222,31 @@ fn Header(
                     }
                 })}
                 {(dashboard == Dashboard::Business).then(|| {
-                    let go_group = go_group.clone();
-                    view! {
-                        <label class="control">
-                            <span class="sr-only">"Group offer performance by"</span>
-                            <select
-                                data-testid="group-by"
-                                aria-label="Group offer performance by"
-                                on:change=move |ev| {
-                                    let mut f = filters.get_untracked();
-                                    f.group_by = Some(event_target_value(&ev));
-                                    go_group(f)
-                                }
-                                prop:value=move || filters.with(|f| f.group_by.clone().unwrap_or_else(|| "offer".into()))
-                            >
-                                {GROUP_BY.iter().map(|(k, l)| view! { <option value=*k>{*l}</option> }).collect_view()}
-                            </select>
-                        </label>
-                    }
+                    let go = go_group.clone();
+                    let pick = move |v: String| {
+                        let mut f = filters.get_untracked();
+                        f.group_by = Some(v);
+                        go(f)
+                    };
+                    let value = Signal::derive(move || filters.with(|f| f.group_by.clone().unwrap_or_else(|| "offer".into())));
+                    view! { <ChoiceControl label="Group offer performance by" testid="group-by" choices=&GROUP_BY value=value pick=pick/> }
                 })}
                 {(dashboard == Dashboard::Attribution).then(|| {
-                    let go_model = go_model.clone();
+                    let go = go_model.clone();
+                    let pick = move |v: String| {
+                        let mut f = filters.get_untracked();
+                        f.model = Some(v);
+                        go(f)
+                    };
+                    let value = Signal::derive(move || filters.with(|f| f.model.clone().unwrap_or_else(|| "linear".into())));
                     view! {
-                        <label class="control">
-                            <span class="sr-only">"Attribution model"</span>
-                            <select
-                                data-testid="attribution-model"
-                                aria-label="Attribution model"
-                                on:change=move |ev| {
-                                    let mut f = filters.get_untracked();
-                                    f.model = Some(event_target_value(&ev));
-                                    go_model(f)
-                                }
-                                prop:value=move || filters.with(|f| f.model.clone().unwrap_or_else(|| "linear".into()))
-                            >
-                                {crate::model::ATTRIBUTION_MODELS.iter().map(|(k, l)| view! { <option value=*k>{*l}</option> }).collect_view()}
-                            </select>
-                        </label>
+                        <ChoiceControl
+                            label="Attribution model"
+                            testid="attribution-model"
+                            choices=&crate::model::ATTRIBUTION_MODELS
+                            value=value
+                            pick=pick
+                        />
                     }
                 })}
                 <div class="header-actions" data-testid="header-actions">
@@ -267,6 +255,27 @@ fn Header(
                 </div>
             </div>
         </div>
+    }
+}
+
+/// A labelled select over a fixed list of (value, label) choices, as the dashboard header shows
+/// its view options (Business' group-by, Attribution's model).
+#[component]
+fn ChoiceControl(
+    label: &'static str,
+    testid: &'static str,
+    choices: &'static [(&'static str, &'static str)],
+    value: Signal<String>,
+    pick: impl Fn(String) + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <label class="control">
+            <span class="sr-only">{label}</span>
+            <select data-testid=testid aria-label=label on:change=move |ev| pick(event_target_value(&ev)) prop:value=value>
+                // `selected` as well as `prop:value`: the server's first paint shows the choice too.
+                {choices.iter().map(|(k, l)| view! { <option value=*k selected=move || value.get() == *k>{*l}</option> }).collect_view()}
+            </select>
+        </label>
     }
 }
 

@@ -572,44 +572,71 @@ fn ScheduleForm(
     }
 }
 
-/// Reads the saved reports again every 10 s (browser only), 60 s while reads fail.
-fn follow_templates(live: RwSignal<Option<Vec<TemplateView>>>, live_error: RwSignal<Option<String>>) {
+/// Reads something again and again while the page is open (browser only), showing each answer
+/// in `live`: `pace` says how long to wait after a good answer, `read` may skip a round (`None`,
+/// e.g. while its tab is closed). A failing read keeps what is shown, says so in `live_error`
+/// and waits twice as long each time (4 s up to a minute); the next good answer clears it.
+fn follow<T, Fut>(
+    read: impl Fn() -> Option<Fut> + 'static,
+    pace: impl Fn(&T) -> u64 + 'static,
+    live: RwSignal<Option<T>>,
+    live_error: RwSignal<Option<String>>,
+) where
+    T: Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<T, AppError>> + 'static,
+{
     #[cfg(feature = "hydrate")]
     {
-        let alive = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+        let alive = std::sync::Arc::new(AtomicBool::new(true));
         let on_page = alive.clone();
-        on_cleanup(move || on_page.store(false, std::sync::atomic::Ordering::Relaxed));
+        on_cleanup(move || on_page.store(false, Relaxed));
         leptos::task::spawn_local(async move {
-            let mut delay: u64 = 10_000;
-            while alive.load(std::sync::atomic::Ordering::Relaxed) {
+            let mut delay: u64 = 2_000;
+            loop {
                 sleep_ms(delay).await;
-                if !alive.load(std::sync::atomic::Ordering::Relaxed) {
+                if !alive.load(Relaxed) {
                     return;
                 }
-                match list_templates().await {
-                    Ok(list) => {
-                        if alive.load(std::sync::atomic::Ordering::Relaxed) {
-                            live.set(Some(list));
-                            live_error.set(None);
-                        }
-                        delay = 10_000;
+                let Some(answer) = read() else {
+                    delay = 2_000;
+                    continue;
+                };
+                let answer = answer.await;
+                if !alive.load(Relaxed) {
+                    return;
+                }
+                match answer {
+                    Ok(value) => {
+                        delay = pace(&value);
+                        live.set(Some(value));
+                        live_error.set(None);
                     }
                     Err(e) => {
-                        delay = 60_000;
-                        if alive.load(std::sync::atomic::Ordering::Relaxed) {
-                            live_error.set(Some(format!("Live updates paused ({}); retrying in a minute.", e.message)));
-                        }
+                        delay = (delay * 2).clamp(4_000, 60_000);
+                        live_error.set(Some(format!(
+                            "Live updates paused ({}); retrying in {} s.",
+                            e.message,
+                            delay / 1000
+                        )));
                     }
                 }
             }
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (live, live_error);
+    let _ = (read, pace, live, live_error);
 }
 
-/// Reads the template's page of runs again and again while its Runs tab is open (browser only):
-/// every 2 s while one is in flight, 5 s otherwise, doubling up to 60 s while reads fail.
+/// Keeps the reports list live: every 2 s while a template's last run is in flight (its status
+/// column follows it), every 10 s otherwise.
+fn follow_templates(live: RwSignal<Option<Vec<TemplateView>>>, live_error: RwSignal<Option<String>>) {
+    let busy = |list: &Vec<TemplateView>| list.iter().any(|t| t.last_run_status.is_some_and(|s| !s.is_finished()));
+    follow(|| Some(list_templates()), move |list| if busy(list) { 2_000 } else { 10_000 }, live, live_error);
+}
+
+/// Reads the template's page of runs again and again while its Runs tab is open: every 2 s
+/// while one is in flight, 5 s otherwise.
 fn follow_runs(
     id: Memo<String>,
     offset: RwSignal<i64>,
@@ -617,47 +644,10 @@ fn follow_runs(
     live: RwSignal<Option<(Vec<RunView>, i64)>>,
     live_error: RwSignal<Option<String>>,
 ) {
-    #[cfg(feature = "hydrate")]
-    {
-        let alive = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-        let on_page = alive.clone();
-        on_cleanup(move || on_page.store(false, std::sync::atomic::Ordering::Relaxed));
-        leptos::task::spawn_local(async move {
-            let mut delay: u64 = 2_000;
-            while alive.load(std::sync::atomic::Ordering::Relaxed) {
-                sleep_ms(delay).await;
-                if !alive.load(std::sync::atomic::Ordering::Relaxed) {
-                    return;
-                }
-                if tab.get_untracked() != "runs" {
-                    delay = 2_000;
-                    continue;
-                }
-                match list_runs(id.get_untracked(), offset.get_untracked()).await {
-                    Ok(page) => {
-                        let busy = page.0.iter().any(|r| r.phase != RunPhase::Finished);
-                        if alive.load(std::sync::atomic::Ordering::Relaxed) {
-                            live.set(Some(page));
-                            live_error.set(None);
-                        }
-                        delay = if busy { 2_000 } else { 5_000 };
-                    }
-                    Err(e) => {
-                        delay = (delay * 2).clamp(4_000, 60_000);
-                        if alive.load(std::sync::atomic::Ordering::Relaxed) {
-                            live_error.set(Some(format!(
-                                "Live updates paused ({}); retrying in {} s.",
-                                e.message,
-                                delay / 1000
-                            )));
-                        }
-                    }
-                }
-            }
-        });
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (id, offset, tab, live, live_error);
+    let read = move || (tab.get_untracked() == "runs").then(|| list_runs(id.get_untracked(), offset.get_untracked()));
+    let pace =
+        |page: &(Vec<RunView>, i64)| if page.0.iter().any(|r| r.phase != RunPhase::Finished) { 2_000 } else { 5_000 };
+    follow(read, pace, live, live_error);
 }
 
 #[component]
