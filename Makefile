@@ -7,7 +7,7 @@ export LEPTOS_SITE_ROOT ?= target/site
 CARGO_LEPTOS_VERSION := 0.3.11
 WASM_BINDGEN_VERSION := 0.2.130
 
-.PHONY: run build serve test check fmt lint unit e2e contract bench tools node-tools py-tools clean
+.PHONY: run build serve test check fmt lint unit e2e contract screens bench tools node-tools py-tools clean
 
 ## Build in release mode and serve on http://127.0.0.1:3000 with the demo tenant.
 run: build
@@ -36,6 +36,10 @@ unit:
 
 e2e: build node-tools
 	cd end2end && npx playwright test
+
+## Screenshots of every page at 1440×900 and 390×844 into end2end/screens/out/, to look at.
+screens: build node-tools
+	cd end2end && npx playwright test --config screens.config.ts
 
 contract: build py-tools
 	./scripts/api-contract.sh

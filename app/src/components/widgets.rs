@@ -1,6 +1,7 @@
 //! Dashboard widgets: KPI cards, charts (our own SVG), tables and the anomaly feed. Each widget
 //! renders one data source's table, or that source's own error.
 
+use crate::components::time::When;
 use crate::model::chart::{render_svg, sparkline_svg};
 use crate::model::table::{format_cell, format_kpi};
 use crate::model::{Cell, ColumnKind, Display, Table, WidgetData, WidgetSpec};
@@ -117,6 +118,23 @@ fn badge_class(key: &str, text: &str) -> Option<String> {
         .then(|| format!("badge badge-{}", if text.is_empty() { "grey" } else { text }))
 }
 
+/// A duration as a person says it: `850 ms`, `4.2 s`, `9 min 37 s`, `2 h 05 min`.
+pub fn spoken_duration(ms: f64) -> String {
+    let ms = ms.max(0.0);
+    if ms < 1_000.0 {
+        return format!("{} ms", ms.round());
+    }
+    if ms < 60_000.0 {
+        return format!("{:.1} s", ms / 1000.0);
+    }
+    let s = (ms / 1000.0).round() as i64;
+    if s < 3_600 {
+        format!("{} min {} s", s / 60, s % 60)
+    } else {
+        format!("{} h {:02} min", s / 3_600, (s % 3_600) / 60)
+    }
+}
+
 /// Rows shown at once; a longer table pages (the whole table is in every export).
 pub const PAGE_ROWS: usize = 25;
 
@@ -150,6 +168,18 @@ pub fn DataTable(table: Table) -> impl IntoView {
                     .zip(&idx)
                     .map(|(c, i)| {
                         let num = !matches!(c.kind, ColumnKind::Text | ColumnKind::Date | ColumnKind::Timestamp);
+                        // Instants in the reader's zone; durations as a person says them.
+                        match (&r[*i], c.kind) {
+                            (Cell::Text(at), ColumnKind::Timestamp) => {
+                                return view! { <td><When at=Some(at.clone()) bare=true/></td> }.into_any()
+                            }
+                            (cell @ (Cell::Int(_) | Cell::Num(_)), ColumnKind::Duration) => {
+                                let ms = cell.as_f64().unwrap_or_default();
+                                let exact = format_cell(cell, c.kind);
+                                return view! { <td class="num" title=exact>{spoken_duration(ms)}</td> }.into_any();
+                            }
+                            _ => {}
+                        }
                         let text = format_cell(&r[*i], c.kind);
                         match badge_class(&c.key, &text) {
                             Some(cls) if !text.is_empty() && text != "—" => {
@@ -249,5 +279,19 @@ pub fn AnomalyFeed(table: Table) -> impl IntoView {
                 view! { <ul class="anomalies">{rows}</ul> }.into_any()
             }}
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spoken_duration;
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(spoken_duration(850.4), "850 ms");
+        assert_eq!(spoken_duration(4_249.0), "4.2 s");
+        assert_eq!(spoken_duration(576_849.0), "9 min 37 s");
+        assert_eq!(spoken_duration(7_530_000.0), "2 h 05 min");
+        assert_eq!(spoken_duration(-3.0), "0 ms");
     }
 }

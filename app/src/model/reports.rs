@@ -183,6 +183,9 @@ pub struct ArtifactView {
     pub sha256: String,
     /// Whether the bytes were pruned by retention.
     pub pruned: bool,
+    /// When pruned: how many days artifacts are kept (`NARRATE_ARTIFACT_RETENTION_DAYS`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_days: Option<i64>,
 }
 
 /// One attempt of a delivery as answered.

@@ -12,7 +12,7 @@ use crate::components::save_report::{
 use crate::components::shell::CurrentUser;
 use crate::components::time::When;
 use crate::components::toast::Toasts;
-use crate::components::widgets::{ChartCard, TableCard};
+use crate::components::widgets::{ChartCard, KpiCards, TableCard};
 use crate::model::reports::{
     DeliveryView, NarrativeSettings, RunView, ScheduleInput, ScheduleView, TemplateInput, TemplateView,
 };
@@ -65,6 +65,15 @@ fn watch_run(
             sleep_ms(500).await;
         }
     });
+}
+
+/// What a pruned artifact says instead of a link.
+fn removed_after(days: Option<i64>) -> String {
+    match days {
+        Some(1) => "removed after 1 day (retention)".into(),
+        Some(n) => format!("removed after {n} days (retention)"),
+        None => "removed (retention)".into(),
+    }
 }
 
 async fn sleep_ms(ms: u64) {
@@ -687,7 +696,7 @@ fn RunsTab(
                                             <div><span class=format!("badge badge-{}", d.status) data-testid="delivery-status">{d.status.as_str()}</span>" "{d.name.clone()}{d.error.clone().map(|e| format!(" — {e}"))}</div>
                                         }).collect_view()}</td>
                                         <td>{r.artifacts.iter().map(|a| if a.pruned {
-                                            view! { <span class="muted" title="Artifacts are kept for NARRATE_ARTIFACT_RETENTION_DAYS days">{format!("{} removed (retention) ", a.format.to_uppercase())}</span> }.into_any()
+                                            view! { <span class="muted" data-testid=format!("artifact-{}", a.format)>{format!("{} {} ", a.format.to_uppercase(), removed_after(a.kept_days))}</span> }.into_any()
                                         } else {
                                             view! { <a class="btn btn-sm" rel="external" href=format!("/api/v1/reports/runs/{}/artifacts/{}", r.id, a.format) data-testid=format!("artifact-{}", a.format)>{a.format.to_uppercase()}</a> }.into_any()
                                         }).collect_view()}</td>
@@ -745,7 +754,7 @@ pub fn RunPage() -> impl IntoView {
                             {r.deliveries.iter().map(|d| view! { <DeliveryItem run_id=r.id.clone() delivery=d.clone() edit=edit version=version/> }).collect_view()}
                             <h3 style="margin-top:12px">"Artifacts"</h3>
                             {r.artifacts.iter().map(|a| if a.pruned {
-                                view! { <div class="muted">{format!("{} — removed after the retention period; the record of it stays (sha256 {}…)", a.filename, &a.sha256[..12.min(a.sha256.len())])}</div> }.into_any()
+                                view! { <div class="muted">{format!("{} — {}; the record of it stays (sha256 {}…)", a.filename, removed_after(a.kept_days), &a.sha256[..12.min(a.sha256.len())])}</div> }.into_any()
                             } else {
                                 view! { <div><a rel="external" href=format!("/api/v1/reports/runs/{}/artifacts/{}", r.id, a.format)>{a.filename.clone()}</a>{format!(" · {} · sha256 {}…", human_size(a.size_bytes), &a.sha256[..12.min(a.sha256.len())])}</div> }.into_any()
                             }).collect_view()}
@@ -760,7 +769,10 @@ pub fn RunPage() -> impl IntoView {
                                 <div class="report-sections" data-testid="run-report">
                                     {tables.into_iter().map(|t| {
                                         let source = t.source.clone();
-                                        if t.chart.is_some() {
+                                        // Key metrics as the dashboard shows them: tiles with Δ and sparkline.
+                                        if t.col("chip").is_some() && t.col("format").is_some() {
+                                            view! { <section data-section=source class="span-all"><KpiCards table=t/></section> }.into_any()
+                                        } else if t.chart.is_some() {
                                             view! { <section data-section=source><ChartCard table=t/></section> }.into_any()
                                         } else {
                                             view! { <section data-section=source><TableCard table=t/></section> }.into_any()

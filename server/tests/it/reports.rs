@@ -291,6 +291,8 @@ db_test!(artifacts_past_the_retention_window_lose_their_bytes_but_the_run_keeps_
     assert_eq!(after["narrative"], before["narrative"]);
     for (a, b) in after["artifacts"].as_array().unwrap().iter().zip(before["artifacts"].as_array().unwrap()) {
         assert_eq!((&a["sha256"], &a["sizeBytes"], &a["pruned"]), (&b["sha256"], &b["sizeBytes"], &json!(true)));
+        assert_eq!(a["keptDays"], 90, "the page says how long artifacts are kept: {a}");
+        assert!(b.get("keptDays").is_none(), "only a pruned artifact carries it: {b}");
     }
 });
 

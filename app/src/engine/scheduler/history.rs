@@ -15,6 +15,7 @@ fn view(
     ds: &[deliveries::DeliveryRow],
     attempts: &[deliveries::AttemptRow],
     resends: &[deliveries::ResendRow],
+    kept_days: i64,
 ) -> RunView {
     let narrative: Option<Narrative> = r.narrative.as_deref().and_then(|n| serde_json::from_str(n).ok());
     let sections: Vec<serde_json::Value> =
@@ -100,6 +101,7 @@ fn view(
                 size_bytes: a.size_bytes,
                 sha256: a.sha256.clone(),
                 pruned: a.pruned,
+                kept_days: a.pruned.then_some(kept_days),
             })
             .collect(),
         deliveries,
@@ -112,7 +114,10 @@ async fn views(state: &AppState, rows: Vec<RunRow>) -> Result<Vec<RunView>, AppE
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let artifacts = store::artifacts::list_for_runs(&state.db.pool, &ids).await?;
     let (ds, attempts, resends) = deliveries::list_for_runs(&state.db.pool, &ids).await?;
-    Ok(rows.into_iter().map(|r| view(r, &artifacts, &ds, &attempts, &resends)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| view(r, &artifacts, &ds, &attempts, &resends, state.config.artifact_retention_days))
+        .collect())
 }
 
 /// One run of the tenant; 404 otherwise.
