@@ -83,7 +83,11 @@ fn zoned_text(at: &str, zone: Option<&str>) -> Option<String> {
     if !this_year {
         fields.push(("year", "numeric"));
     }
-    let when = format("en-GB", &options(&fields))?.format().call1(&JsValue::NULL, &date).ok()?.as_string()?;
+    let mut when = format("en-GB", &options(&fields))?.format().call1(&JsValue::NULL, &date).ok()?.as_string()?;
+    // With a year, en-GB writes "Mon, 4 Jan 2027, 08:00"; without, "Mon 7 Dec, 08:00": one style.
+    if when.get(3..5) == Some(", ") {
+        when.replace_range(3..4, "");
+    }
     Some(format!("{when} {}", zone_name(&date, &|l| format(l, &options(&[("timeZoneName", "short")])))))
 }
 

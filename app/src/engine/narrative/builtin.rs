@@ -3,6 +3,7 @@
 //! channels, and each dashboard's health signals — and writes plain sentences whose every number
 //! is copied from those tables as they are displayed.
 
+use crate::engine::sources::operations::FLAG_ABOVE_PCT;
 use crate::model::table::format_cell;
 use crate::model::{Cell, Narrative, Report, SectionNarrative, Table};
 
@@ -121,9 +122,12 @@ fn observations(r: &Report) -> Vec<(String, String)> {
             .map(|i| format!("{} ({})", text(t, i, "stage"), text(t, i, "filter_rate")))
             .collect();
         let s = if red.is_empty() {
-            "No decision-pipeline stage filters more than 80 % of candidates.".to_string()
+            format!("No decision-pipeline stage filters more than {FLAG_ABOVE_PCT} % of candidates.")
         } else {
-            format!("Decision-pipeline stages filtering more than 80 % of candidates: {}.", red.join(", "))
+            format!(
+                "Decision-pipeline stages filtering more than {FLAG_ABOVE_PCT} % of candidates: {}.",
+                red.join(", ")
+            )
         };
         obs.push(("decision_pipeline".into(), s));
     }

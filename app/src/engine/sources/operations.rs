@@ -156,8 +156,11 @@ pub async fn acceptance_by_offer(ctx: &Ctx<'_>) -> Result<Table, AppError> {
 /// The decision pipeline never looks back further than this many days.
 pub const PIPELINE_MAX_DAYS: i64 = 7;
 
+/// A pipeline stage that has filtered more than this share of candidates (percent) is flagged.
+pub const FLAG_ABOVE_PCT: f64 = 80.0;
+
 /// `decision_pipeline`: latency percentiles, average candidates per stage and the cumulative
-/// filter rate (share of initial candidates dropped so far; above 80 % is flagged).
+/// filter rate (share of initial candidates dropped so far; above [`FLAG_ABOVE_PCT`] is flagged).
 pub async fn decision_pipeline(ctx: &Ctx<'_>) -> Result<Table, AppError> {
     let full = ctx.window();
     let w = Window { start: full.start.max(full.end - PIPELINE_MAX_DAYS * DAY_MS), end: full.end };
@@ -182,13 +185,13 @@ pub async fn decision_pipeline(ctx: &Ctx<'_>) -> Result<Table, AppError> {
         for (i, stage) in STAGES.iter().enumerate() {
             let avg = total.funnel[i] as f64 / total.decisions as f64;
             let rate = ratio_pct(total.funnel[0] - total.funnel[i], total.funnel[0]).unwrap_or(0.0);
-            let flag = if rate > 80.0 { "red" } else { "" };
+            let flag = if rate > FLAG_ABOVE_PCT { "red" } else { "" };
             t.push(vec![Cell::from(*stage), Cell::from(round(avg, 2)), Cell::from(round(rate, 1)), Cell::from(flag)]);
         }
     }
     let fmt = |q: f64| quantile(&merged, q).map(|v| format!("{v:.1} ms")).unwrap_or_else(|| "—".into());
     t.note = Some(format!(
-        "Window: last {} day(s){}; duration P50 {}, P95 {}, P99 {}; {} decisions",
+        "Window: last {} day(s){}; duration P50 {}, P95 {}, P99 {}; {} decisions; a stage filtering more than {FLAG_ABOVE_PCT} % of candidates is flagged",
         w.days(),
         if w.days() < full.days() { " (capped at 7)" } else { "" },
         fmt(0.5),
