@@ -3,7 +3,7 @@
 
 use crate::components::time::When;
 use crate::model::chart::{render_svg, sparkline_svg};
-use crate::model::table::{format_cell, format_kpi};
+use crate::model::table::{display_cell, format_cell, format_kpi};
 use crate::model::{Cell, ColumnKind, Display, Table, WidgetData, WidgetSpec};
 use leptos::prelude::*;
 
@@ -145,7 +145,7 @@ pub fn DataTable(table: Table) -> impl IntoView {
     if table.rows.is_empty() {
         return view! { <p class="muted">"No data for this period."</p> }.into_any();
     }
-    let cols: Vec<_> = table.columns.iter().filter(|c| c.key != "explanation").cloned().collect();
+    let cols: Vec<_> = table.columns.iter().filter(|c| !c.internal && c.key != "explanation").cloned().collect();
     let idx: Vec<usize> = cols.iter().filter_map(|c| table.col(&c.key)).collect();
     let head = cols
         .iter()
@@ -156,13 +156,14 @@ pub fn DataTable(table: Table) -> impl IntoView {
         .collect_view();
     let total = table.rows.len();
     let start = RwSignal::new(0usize);
-    let rows = std::sync::Arc::new(table.rows);
+    let title = table.title.clone();
+    let table = std::sync::Arc::new(table);
     let cols = std::sync::Arc::new(cols);
     let body = move || {
         let from = start.get();
-        rows[from..(from + PAGE_ROWS).min(total)]
-            .iter()
-            .map(|r| {
+        (from..(from + PAGE_ROWS).min(total))
+            .map(|ri| {
+                let r = &table.rows[ri];
                 let cells = cols
                     .iter()
                     .zip(&idx)
@@ -180,7 +181,7 @@ pub fn DataTable(table: Table) -> impl IntoView {
                             }
                             _ => {}
                         }
-                        let text = format_cell(&r[*i], c.kind);
+                        let text = display_cell(&table, ri, *i);
                         match badge_class(&c.key, &text) {
                             Some(cls) if !text.is_empty() && text != "—" => {
                                 view! { <td><span class=cls>{text}</span></td> }.into_any()
@@ -194,7 +195,7 @@ pub fn DataTable(table: Table) -> impl IntoView {
             .collect_view()
     };
     let pager = (total > PAGE_ROWS).then(|| {
-        let label = format!("Pages of {}", table.title);
+        let label = format!("Pages of {title}");
         let shown = move || {
             let from = start.get();
             format!("Rows {}–{} of {total}", from + 1, (from + PAGE_ROWS).min(total))

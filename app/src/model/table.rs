@@ -40,6 +40,10 @@ pub struct Column {
     /// Unit, if any (`USD`, `ms`, `%`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
+    /// Steers how a row is drawn or names it for machines (a KPI's key, its chip colour, its
+    /// number format): the dashboard and every document leave it out.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub internal: bool,
 }
 
 impl Column {
@@ -51,7 +55,12 @@ impl Column {
             ColumnKind::Duration => Some("ms".to_string()),
             _ => None,
         };
-        Column { key: key.into(), label: label.into(), kind, unit }
+        Column { key: key.into(), label: label.into(), kind, unit, internal: false }
+    }
+
+    /// A column no person is shown (see [`Column::internal`]).
+    pub fn internal(key: &str, kind: ColumnKind) -> Self {
+        Column { internal: true, ..Column::new(key, key, kind) }
     }
 }
 
@@ -213,6 +222,23 @@ pub fn format_cell(cell: &Cell, kind: ColumnKind) -> String {
         }
         (c, _) => group_thousands(c.as_f64().unwrap_or_default(), 0),
     }
+}
+
+/// A cell as a person reads it: by its column's kind, except in a table whose rows each say
+/// their own number format (KPI tables: `format` = `integer`, `percent`, `money`, …), where the
+/// row's `value` and `previous` follow the row's format — 11 offers, not 11.0.
+pub fn display_cell(t: &Table, row: usize, col: usize) -> String {
+    let (Some(r), Some(c)) = (t.rows.get(row), t.columns.get(col)) else { return String::new() };
+    let cell = r.get(col).unwrap_or(&Cell::Null);
+    match t.cell(row, "format") {
+        Some(Cell::Text(format)) if matches!(c.key.as_str(), "value" | "previous") => format_kpi(cell, format),
+        _ => format_cell(cell, c.kind),
+    }
+}
+
+/// The columns a person is shown, with their indexes.
+pub fn shown_columns(t: &Table) -> impl Iterator<Item = (usize, &Column)> {
+    t.columns.iter().enumerate().filter(|(_, c)| !c.internal)
 }
 
 /// Formats a KPI value by its `format` name (`integer`, `percent`, `money`, `duration`, `number`).

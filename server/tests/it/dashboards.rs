@@ -246,7 +246,7 @@ db_test!(funnel_filter_rates_and_budget_burn_follow_their_definitions, |app| {
         t["rows"].as_array().unwrap().iter().map(|r| r[col(t, "filter_rate")].as_f64().unwrap()).collect();
     assert_eq!(rates, [0.0, 40.0, 50.0, 80.0, 90.0]);
     let flags: Vec<&str> = t["rows"].as_array().unwrap().iter().map(|r| r[col(t, "flag")].as_str().unwrap()).collect();
-    assert_eq!(flags, ["", "", "", "", "red"], "only above 80 % is red");
+    assert_eq!(flags, ["", "", "", "", "flagged"], "only above 80 % is flagged");
     assert!(t["note"].as_str().unwrap().contains("last 7 day"));
     let b = dashboard(&app, &c, "business?period=7d").await;
     let f = table(&b, "funnel");

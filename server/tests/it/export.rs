@@ -36,7 +36,7 @@ db_test!(every_format_downloads_with_its_type_and_file_name, |app| {
         let bytes = r.bytes().await.unwrap();
         match format {
             "pdf" => assert!(bytes.starts_with(b"%PDF")),
-            "csv" => assert!(bytes.starts_with(b"section,metric")),
+            "csv" => assert!(bytes.starts_with(b"section,label,value,previous,delta_pct\r\n")),
             "md" => assert!(std::str::from_utf8(&bytes).unwrap().starts_with("# Executive report")),
             _ => assert!(std::str::from_utf8(&bytes).unwrap().contains("<h1>Executive report</h1>")),
         }
@@ -111,4 +111,86 @@ db_test!(bad_input_is_refused_with_the_envelope_and_other_tenants_segments_are_4
             .status(),
         401
     );
+});
+
+/// Text of a PDF, without whitespace (extraction splits runs arbitrarily).
+fn pdf_text(pdf: &[u8]) -> String {
+    let doc = lopdf::Document::load_mem(pdf).unwrap();
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    doc.extract_text_chunks(&pages)
+        .into_iter()
+        .filter_map(Result::ok)
+        .collect::<String>()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+db_test!(no_document_shows_an_internal_key_or_a_float_where_an_integer_is_meant, |app| {
+    use app::engine::render::{csv::render_csv, html::render_html, markdown::render_markdown, pdf::render_pdf};
+    use app::model::{Cell, Dashboard, Period};
+    let t = app.tenant("acme").await;
+    app::engine::demo::load(&app.state.db, &t.id, 3, 0.05, NOW).await.unwrap();
+    let opts = app::engine::report::Options { narrative: true, ..Default::default() };
+    let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    for d in Dashboard::ALL {
+        for p in Period::ALL {
+            let req = app::engine::sources::Request {
+                key: d.key(),
+                period: Some(p.key()),
+                segment_id: None,
+                params: Default::default(),
+            };
+            let r = app::engine::report::assemble(&app.state, &t.id, "Acme", req, &opts).await.unwrap();
+            let html = render_html(&r);
+            let md = render_markdown(&r);
+            let csv = String::from_utf8(render_csv(&r).unwrap()).unwrap();
+            let pdf = pdf_text(&render_pdf(&r).unwrap());
+            let at = format!("{} {}", d.key(), p.key());
+            for table in &r.sections {
+                for col in &table.columns {
+                    let steers = matches!(col.key.as_str(), "chip" | "format") || col.label == "Metric key";
+                    assert!(!steers || col.internal, "{at}: {}.{} is for drawing, so internal", table.source, col.key);
+                }
+                for (j, col) in table.columns.iter().enumerate().filter(|(_, c)| c.internal) {
+                    assert!(!html.contains(&format!(">{}</th>", col.label)), "{at}: HTML heads a column {}", col.key);
+                    assert!(!md.contains(&format!("| {} |", col.label)), "{at}: Markdown heads a column {}", col.key);
+                    for row in &table.rows {
+                        // Machine keys (`active_offers`) appear nowhere; a format or chip name
+                        // never as a cell.
+                        let Some(Cell::Text(v)) = row.get(j) else { continue };
+                        // CSV heads its columns with their stable keys; its cells hold no internal value.
+                        let csv_cell =
+                            |line: &str| !line.starts_with("section,") && line.split(',').skip(1).any(|c| c == v);
+                        assert!(!csv.lines().any(csv_cell), "{at}: CSV has a cell {v}");
+                        if v.contains('_') {
+                            for (doc, text) in [("HTML", &html), ("Markdown", &md), ("PDF", &pdf)] {
+                                assert!(!text.contains(v.as_str()), "{at}: {doc} shows the key {v}");
+                            }
+                        } else {
+                            assert!(!html.contains(&format!("<td>{v}</td>")), "{at}: HTML shows {v}");
+                            assert!(!md.contains(&format!("| {v} |")), "{at}: Markdown shows {v}");
+                        }
+                    }
+                }
+                // A whole number is written as one: 11 offers, not 11.0.
+                let (Some(_), Some(_)) = (table.col("format"), table.col("label")) else { continue };
+                for i in 0..table.rows.len() {
+                    if table.cell(i, "format") != Some(&Cell::from("integer")) {
+                        continue;
+                    }
+                    let label = table.cell(i, "label").unwrap().as_text();
+                    let shown = app::model::table::format_kpi(table.cell(i, "value").unwrap(), "integer");
+                    assert!(!shown.contains('.'), "{at}: {label} = {shown}");
+                    let cell = format!("<td>{label}</td><td class=\"num\">{shown}</td>");
+                    assert!(html.contains(&cell), "{at}: HTML shows {label} as {shown}");
+                    let in_pdf = squash(&format!("{label}{shown}"));
+                    assert!(
+                        pdf.contains(&in_pdf) && !pdf.contains(&format!("{in_pdf}.")),
+                        "{at}: PDF shows {label} as {shown}"
+                    );
+                }
+            }
+        }
+    }
 });

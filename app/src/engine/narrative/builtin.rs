@@ -118,7 +118,7 @@ fn observations(r: &Report) -> Vec<(String, String)> {
     }
     if let Some(t) = section(r, "decision_pipeline") {
         let red: Vec<String> = (0..t.rows.len())
-            .filter(|i| text(t, *i, "flag") == "red")
+            .filter(|i| text(t, *i, "flag") == "flagged")
             .map(|i| format!("{} ({})", text(t, i, "stage"), text(t, i, "filter_rate")))
             .collect();
         let s = if red.is_empty() {

@@ -34,12 +34,14 @@ pub fn raw(cell: &Cell) -> String {
 pub fn render_csv(report: &Report) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::WriterBuilder::new().flexible(true).terminator(csv::Terminator::CRLF).from_writer(Vec::new());
     for t in &report.sections {
+        // Internal columns (a KPI's chip colour and number format) are for drawing, not data.
+        let shown: Vec<_> = crate::model::table::shown_columns(t).collect();
         let mut header = vec!["section".to_string()];
-        header.extend(t.columns.iter().map(|c| c.key.clone()));
+        header.extend(shown.iter().map(|(_, c)| c.key.clone()));
         w.write_record(&header)?;
         for row in &t.rows {
             let mut rec = vec![t.source.clone()];
-            rec.extend(row.iter().map(raw));
+            rec.extend(shown.iter().map(|(j, _)| row.get(*j).map(raw).unwrap_or_default()));
             w.write_record(&rec)?;
         }
     }

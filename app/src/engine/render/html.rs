@@ -2,7 +2,7 @@
 //! charts, no script, no external request — readable in a browser and safe in an email body.
 
 use crate::model::chart::{render_svg, xml_escape};
-use crate::model::table::format_cell;
+use crate::model::table::{display_cell, shown_columns};
 use crate::model::Report;
 use std::fmt::Write as _;
 
@@ -68,7 +68,7 @@ pub fn render_html(report: &Report) -> String {
         }
         o.push_str("</tbody></table>");
     }
-    for t in &report.sections {
+    for t in report.sections.iter().filter(|t| super::in_document(t)) {
         let _ = write!(o, "<section><h2>{}</h2>", escape(&t.title));
         if let Some(p) = report.narrative.as_ref().and_then(|n| n.sections.iter().find(|s| s.id == t.source)) {
             let _ = write!(o, "<p>{}</p>", escape(&p.paragraph));
@@ -83,17 +83,18 @@ pub fn render_html(report: &Report) -> String {
             o.push_str("<p class=\"note\">No data for this period.</p></section>");
             continue;
         }
+        let shown: Vec<_> = shown_columns(t).collect();
         o.push_str("<table><thead><tr>");
-        for c in &t.columns {
+        for (_, c) in &shown {
             let num = if crate::model::chart::plottable(c.kind) { " class=\"num\"" } else { "" };
             let _ = write!(o, "<th{num}>{}</th>", escape(&c.label));
         }
         o.push_str("</tr></thead><tbody>");
-        for r in &t.rows {
+        for i in 0..t.rows.len() {
             o.push_str("<tr>");
-            for (cell, c) in r.iter().zip(&t.columns) {
+            for (j, c) in &shown {
                 let num = if crate::model::chart::plottable(c.kind) { " class=\"num\"" } else { "" };
-                let _ = write!(o, "<td{num}>{}</td>", escape(&format_cell(cell, c.kind)));
+                let _ = write!(o, "<td{num}>{}</td>", escape(&display_cell(t, i, *j)));
             }
             o.push_str("</tr>");
         }

@@ -2,7 +2,7 @@
 //! narrative, takeaways as bullets, KPI and section tables as GitHub-flavoured pipe tables.
 //! Text from data or a model is escaped so it can never become markup, links or table breaks.
 
-use crate::model::table::format_cell;
+use crate::model::table::{display_cell, shown_columns};
 use crate::model::Report;
 use std::fmt::Write as _;
 
@@ -84,7 +84,7 @@ pub fn render_markdown(report: &Report) -> String {
             &[false, true, true, true],
         );
     }
-    for t in &report.sections {
+    for t in report.sections.iter().filter(|t| super::in_document(t)) {
         let _ = writeln!(out, "## {}\n", escape(&t.title));
         if let Some(p) = report.narrative.as_ref().and_then(|n| n.sections.iter().find(|s| s.id == t.source)) {
             let _ = writeln!(out, "{}\n", escape(&p.paragraph));
@@ -96,13 +96,11 @@ pub fn render_markdown(report: &Report) -> String {
             out.push_str("No data for this period.\n\n");
             continue;
         }
-        let header: Vec<String> = t.columns.iter().map(|c| escape(&c.label)).collect();
-        let right: Vec<bool> = t.columns.iter().map(|c| crate::model::chart::plottable(c.kind)).collect();
-        let rows: Vec<Vec<String>> = t
-            .rows
-            .iter()
-            .map(|r| r.iter().zip(&t.columns).map(|(c, col)| escape(&format_cell(c, col.kind))).collect())
-            .collect();
+        let shown: Vec<_> = shown_columns(t).collect();
+        let header: Vec<String> = shown.iter().map(|(_, c)| escape(&c.label)).collect();
+        let right: Vec<bool> = shown.iter().map(|(_, c)| crate::model::chart::plottable(c.kind)).collect();
+        let rows: Vec<Vec<String>> =
+            (0..t.rows.len()).map(|i| shown.iter().map(|(j, _)| escape(&display_cell(t, i, *j))).collect()).collect();
         table(&mut out, &header, &rows, &right);
     }
     out

@@ -84,6 +84,12 @@ pub fn filename(report: &Report, format: ReportFormat) -> String {
     )
 }
 
+/// Whether a document shows a section under its own heading: the KPI table is the "Key
+/// metrics" list at the top already (shown twice, it also leaked its internal columns).
+pub fn in_document(t: &Table) -> bool {
+    t.col("chip").is_none()
+}
+
 /// The formatted KPI lines of a KPI table (one with a `chip` column).
 pub fn kpi_lines(t: &Table) -> Vec<KpiLine> {
     (0..t.rows.len())

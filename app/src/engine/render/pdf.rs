@@ -23,7 +23,7 @@ use typst_layout::PagedDocument;
 use typst_pdf::PdfOptions;
 
 use crate::model::chart::render_svg;
-use crate::model::table::format_cell;
+use crate::model::table::{display_cell, shown_columns};
 use crate::model::{ColumnKind, Report, Table};
 
 /// The layout template; the generated `#let data = (...)` binding is put in front of it.
@@ -265,7 +265,7 @@ fn build_source(report: &Report, chart_paths: &[Option<String>]) -> String {
     }
 
     out.push_str("  ),\n  sections: (\n");
-    for (i, table) in report.sections.iter().enumerate() {
+    for (i, table) in report.sections.iter().enumerate().filter(|(_, t)| super::in_document(t)) {
         let paragraph = report
             .narrative
             .as_ref()
@@ -290,30 +290,28 @@ fn push_section(out: &mut String, table: &Table, paragraph: Option<&str>, chart:
     out.push_str(",\n      chart: ");
     push_opt_str(out, chart);
 
+    let shown: Vec<(usize, &crate::model::Column)> = shown_columns(table).collect();
     out.push_str(",\n      columns: ");
-    push_str_array(out, table.columns.iter().map(|c| c.label.as_str()));
+    push_str_array(out, shown.iter().map(|(_, c)| c.label.as_str()));
 
     // Every table spans the page: text columns share what the others (sized to their
     // content) leave, and wrap; a table without text columns spreads evenly.
-    let has_text = table.columns.iter().any(|c| c.kind == ColumnKind::Text);
+    let has_text = shown.iter().any(|(_, c)| c.kind == ColumnKind::Text);
     out.push_str(",\n      widths: (");
-    for column in &table.columns {
+    for (_, column) in &shown {
         out.push_str(if !has_text || column.kind == ColumnKind::Text { "1fr, " } else { "auto, " });
     }
     out.push_str("),\n      numeric: (");
-    for column in &table.columns {
+    for (_, column) in &shown {
         out.push_str(if is_numeric(column.kind) { "true, " } else { "false, " });
     }
 
     out.push_str("),\n      rows: (\n");
-    for row in &table.rows {
+    for i in 0..table.rows.len() {
         out.push_str("        (");
-        for (j, column) in table.columns.iter().enumerate() {
-            match row.get(j) {
-                Some(cell) => push_str_literal(out, &format_cell(cell, column.kind)),
-                // A short row (never expected) keeps the grid aligned rather than shifting cells.
-                None => out.push_str("\"\""),
-            }
+        // A short row (never expected) gives empty cells, keeping the grid aligned.
+        for (j, _) in &shown {
+            push_str_literal(out, &display_cell(table, i, *j));
             out.push_str(", ");
         }
         out.push_str("),\n");

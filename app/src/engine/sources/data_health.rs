@@ -29,10 +29,10 @@ pub async fn data_health_kpis(ctx: &Ctx<'_>) -> Result<Table, AppError> {
         "data_health_kpis",
         "Data health",
         vec![
-            Column::new("metric", "Metric key", ColumnKind::Text),
+            Column::internal("metric", ColumnKind::Text),
             Column::new("label", "Metric", ColumnKind::Text),
             Column::new("value", "Value", ColumnKind::Number),
-            Column::new("format", "Format", ColumnKind::Text),
+            Column::internal("format", ColumnKind::Text),
         ],
     );
     let items = [

@@ -29,13 +29,13 @@ pub fn table(source: &str, title: &str, kpis: Vec<Kpi>) -> Table {
         source,
         title,
         vec![
-            Column::new("metric", "Metric key", ColumnKind::Text),
+            Column::internal("metric", ColumnKind::Text),
             Column::new("label", "Metric", ColumnKind::Text),
             Column::new("value", "Value", ColumnKind::Number),
             Column::new("previous", "Previous period", ColumnKind::Number),
             Column::new("delta_pct", "Δ %", ColumnKind::Percent),
-            Column::new("chip", "Trend", ColumnKind::Text),
-            Column::new("format", "Format", ColumnKind::Text),
+            Column::internal("chip", ColumnKind::Text),
+            Column::internal("format", ColumnKind::Text),
         ],
     );
     for k in kpis {

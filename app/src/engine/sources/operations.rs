@@ -50,10 +50,10 @@ pub async fn ops_kpis(ctx: &Ctx<'_>) -> Result<Table, AppError> {
         "ops_kpis",
         "Decision-flow runs",
         vec![
-            Column::new("metric", "Metric key", ColumnKind::Text),
+            Column::internal("metric", ColumnKind::Text),
             Column::new("label", "Metric", ColumnKind::Text),
             Column::new("value", "Value", ColumnKind::Number),
-            Column::new("format", "Format", ColumnKind::Text),
+            Column::internal("format", ColumnKind::Text),
         ],
     );
     let mut push = |k: &str, l: &str, v: Option<f64>, f: &str| {
@@ -185,7 +185,7 @@ pub async fn decision_pipeline(ctx: &Ctx<'_>) -> Result<Table, AppError> {
         for (i, stage) in STAGES.iter().enumerate() {
             let avg = total.funnel[i] as f64 / total.decisions as f64;
             let rate = ratio_pct(total.funnel[0] - total.funnel[i], total.funnel[0]).unwrap_or(0.0);
-            let flag = if rate > FLAG_ABOVE_PCT { "red" } else { "" };
+            let flag = if rate > FLAG_ABOVE_PCT { "flagged" } else { "" };
             t.push(vec![Cell::from(*stage), Cell::from(round(avg, 2)), Cell::from(round(rate, 1)), Cell::from(flag)]);
         }
     }
