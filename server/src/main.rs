@@ -40,6 +40,27 @@ enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Export a dashboard view as a file, as Export ▾ does (PDF, CSV, Markdown or HTML).
+    Export {
+        /// The tenant (slug).
+        #[arg(long)]
+        tenant: String,
+        /// executive, business, operations, model-health, data-health or attribution.
+        #[arg(long)]
+        dashboard: String,
+        /// today, 7d, 14d, 30d or 90d.
+        #[arg(long, default_value = "7d")]
+        period: String,
+        /// pdf, csv, md or html.
+        #[arg(long, default_value = "pdf")]
+        format: String,
+        /// Leave out the narrative.
+        #[arg(long)]
+        no_narrative: bool,
+        /// Where to write it (default: the export's own file name, here).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Load deterministic demo data (creates the demo tenant and its users if missing).
     Demo {
         /// Volume multiplier: 1 ≈ 150 000 interactions over 120 days; 67 ≈ 10 million.
@@ -281,6 +302,28 @@ async fn main() -> anyhow::Result<()> {
                     bail!("nothing was imported")
                 }
             }
+        }
+        Command::Export { tenant, dashboard, period, format, no_narrative, out } => {
+            use app::engine::render::{self, ReportFormat};
+            let format = ReportFormat::parse(&format).context("--format must be pdf, csv, md or html")?;
+            let state = admin_state(config).await?;
+            let t = store::tenants::find_by_slug(&state.db, &tenant).await?.context("no such tenant")?;
+            let req = app::engine::sources::Request {
+                key: &dashboard,
+                period: Some(&period),
+                segment_id: None,
+                params: Default::default(),
+            };
+            let opts = app::engine::report::Options { narrative: !no_narrative, ..Default::default() };
+            let started = std::time::Instant::now();
+            let report = app::engine::report::assemble(&state, &t.id, &t.name, req, &opts)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            let bytes = render::render(&report, format).map_err(|e| anyhow::anyhow!(e.message))?;
+            let path = out.unwrap_or_else(|| render::filename(&report, format).into());
+            std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("wrote {} ({} bytes) in {:.2} s", path.display(), bytes.len(), started.elapsed().as_secs_f64());
+            Ok(())
         }
         Command::Demo { scale, seed, tenant } => {
             if !(0.01..=1000.0).contains(&scale) {

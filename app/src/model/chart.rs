@@ -285,6 +285,9 @@ fn bars(s: &mut String, table: &Table, chart: &Chart, stacked: bool) {
             let h = h_of(v);
             let (x, y) = if stacked { (x0, base - h_of(acc) - h) } else { (x0 + per * si as f64, base - h) };
             acc += v.max(0.0);
+            if h < 0.05 {
+                continue; // nothing to draw (and a zero-height rect is invalid SVG to some readers)
+            }
             let _ = write!(
                 s,
                 r#"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{h:.1}" rx="2" fill="{}"><title>{}: {} — {}</title></rect>"#,

@@ -236,6 +236,13 @@ pub fn display_cell(t: &Table, row: usize, col: usize) -> String {
     }
 }
 
+/// The column of long free text (an anomaly's explanation: sentences, not values), if any: a
+/// document sets it as a full-width line under its row rather than as a narrow column.
+pub fn detail_column(t: &Table) -> Option<usize> {
+    let j = t.col("explanation")?;
+    (t.columns[j].kind == ColumnKind::Text && !t.columns[j].internal).then_some(j)
+}
+
 /// The columns a person is shown, with their indexes.
 pub fn shown_columns(t: &Table) -> impl Iterator<Item = (usize, &Column)> {
     t.columns.iter().enumerate().filter(|(_, c)| !c.internal)

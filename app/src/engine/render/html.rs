@@ -2,7 +2,7 @@
 //! charts, no script, no external request — readable in a browser and safe in an email body.
 
 use crate::model::chart::{render_svg, xml_escape};
-use crate::model::table::{display_cell, shown_columns};
+use crate::model::table::{detail_column, display_cell, shown_columns};
 use crate::model::Report;
 use std::fmt::Write as _;
 
@@ -16,6 +16,7 @@ main{max-width:920px;margin:0 auto}h1{font-size:24px;margin:0 0 4px}h2{font-size
 .meta{color:#6b7687;font-size:13px;margin:0 0 16px}.summary{border-left:4px solid #2f5bea;padding:4px 14px;background:#f5f7fe}\
 table{border-collapse:collapse;width:100%;font-size:13px;margin:6px 0 10px}th{text-align:left;color:#6b7687;font-weight:600;border-bottom:1px solid #d3d8e0;padding:6px 8px}\
 td{border-bottom:1px solid #eef0f3;padding:6px 8px;vertical-align:top}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}\
+tr:has(+tr.detail) td{border-bottom:0}tr.detail td{color:#4a5566;font-size:12px;padding-top:0}\
 .note{color:#6b7687;font-size:12px}.green{color:#0f8a5f}.red{color:#c2362f}.grey{color:#4a5566}.blue{color:#1f66d1}svg{max-width:100%;height:auto}";
 
 /// Renders the report as one HTML document.
@@ -83,7 +84,9 @@ pub fn render_html(report: &Report) -> String {
             o.push_str("<p class=\"note\">No data for this period.</p></section>");
             continue;
         }
-        let shown: Vec<_> = shown_columns(t).collect();
+        // As in the PDF: long text (an anomaly's explanation) is a full-width line under its row.
+        let detail = detail_column(t);
+        let shown: Vec<_> = shown_columns(t).filter(|(j, _)| Some(*j) != detail).collect();
         o.push_str("<table><thead><tr>");
         for (_, c) in &shown {
             let num = if crate::model::chart::plottable(c.kind) { " class=\"num\"" } else { "" };
@@ -97,6 +100,14 @@ pub fn render_html(report: &Report) -> String {
                 let _ = write!(o, "<td{num}>{}</td>", escape(&display_cell(t, i, *j)));
             }
             o.push_str("</tr>");
+            if let Some(j) = detail {
+                let _ = write!(
+                    o,
+                    "<tr class=\"detail\"><td colspan=\"{}\">{}</td></tr>",
+                    shown.len(),
+                    escape(&display_cell(t, i, j))
+                );
+            }
         }
         o.push_str("</tbody></table></section>");
     }

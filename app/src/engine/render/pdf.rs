@@ -23,7 +23,7 @@ use typst_layout::PagedDocument;
 use typst_pdf::PdfOptions;
 
 use crate::model::chart::render_svg;
-use crate::model::table::{display_cell, shown_columns};
+use crate::model::table::{detail_column, display_cell, shown_columns};
 use crate::model::{ColumnKind, Report, Table};
 
 /// The layout template; the generated `#let data = (...)` binding is put in front of it.
@@ -290,7 +290,10 @@ fn push_section(out: &mut String, table: &Table, paragraph: Option<&str>, chart:
     out.push_str(",\n      chart: ");
     push_opt_str(out, chart);
 
-    let shown: Vec<(usize, &crate::model::Column)> = shown_columns(table).collect();
+    // A long-text column (an anomaly's explanation) reads as a full-width line under its row's
+    // figures instead of a narrow column wrapped a word or two per line.
+    let detail = detail_column(table);
+    let shown: Vec<(usize, &crate::model::Column)> = shown_columns(table).filter(|(j, _)| Some(*j) != detail).collect();
     out.push_str(",\n      columns: ");
     push_str_array(out, shown.iter().map(|(_, c)| c.label.as_str()));
 
@@ -314,9 +317,15 @@ fn push_section(out: &mut String, table: &Table, paragraph: Option<&str>, chart:
             push_str_literal(out, &display_cell(table, i, *j));
             out.push_str(", ");
         }
+        if let Some(j) = detail {
+            push_str_literal(out, &display_cell(table, i, j));
+            out.push_str(", ");
+        }
         out.push_str("),\n");
     }
-    out.push_str("      ),\n    ),\n");
+    out.push_str("      ),\n      detail: ");
+    out.push_str(if detail.is_some() { "true" } else { "false" });
+    out.push_str(",\n    ),\n");
 }
 
 #[cfg(test)]

@@ -203,3 +203,54 @@ fn hostile_text_renders_safely_in_every_format() {
     let pdf = render_pdf(&r).expect("hostile text must not break the PDF");
     assert!(pdf.starts_with(b"%PDF"));
 }
+
+/// An anomalies-like table: figures, then a sentence of explanation per row.
+fn explained(rows: usize) -> Report {
+    let mut t = Table::new(
+        "anomalies",
+        "Anomalies",
+        vec![
+            Column::new("severity", "Severity", ColumnKind::Text),
+            Column::new("z_score", "z-score", ColumnKind::Number),
+            Column::new("explanation", "Explanation", ColumnKind::Text),
+        ],
+    );
+    for i in 0..rows {
+        t.push(vec![
+            Cell::from("warning"),
+            Cell::Num(3.0 + i as f64 / 10.0),
+            Cell::from(format!("Explanation {i}: acceptance fell from 8.1 % to 4.2 % over four days while every other offer held steady; check the offer's targeting and budget.")),
+        ]);
+    }
+    let mut r = report(0);
+    r.sections = vec![t];
+    r
+}
+
+#[test]
+fn long_text_is_a_full_width_line_under_its_row_not_a_narrow_column() {
+    let r = explained(12);
+    let html = render_html(&r);
+    assert!(!html.contains(">Explanation</th>"), "no column for it");
+    assert_eq!(html.matches("<tr class=\"detail\"><td colspan=\"2\">Explanation ").count(), 12);
+    let pdf = render_pdf(&r).unwrap();
+    let doc = lopdf::Document::load_mem(&pdf).unwrap();
+    let text: String = doc
+        .extract_text_chunks(&doc.get_pages().keys().copied().collect::<Vec<_>>())
+        .into_iter()
+        .filter_map(Result::ok)
+        .collect();
+    let squashed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(!squashed.contains("z-scoreExplanation"), "no column head for it");
+    // Each explanation follows its own figures, whole (one line, not a word or two per line).
+    for i in 0..12 {
+        let figures = format!("warning{:.3}", 3.0 + i as f64 / 10.0);
+        let at = squashed.find(&figures).unwrap_or_else(|| panic!("row {i}'s figures"));
+        assert!(
+            squashed[at..].starts_with(&format!("{figures}Explanation{i}:")),
+            "row {i}: {}",
+            &squashed[at..at + 60]
+        );
+    }
+    assert_eq!(doc.get_pages().len(), 1, "twelve explained rows fit one page");
+}
