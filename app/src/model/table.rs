@@ -230,8 +230,13 @@ pub fn format_cell(cell: &Cell, kind: ColumnKind) -> String {
 pub fn display_cell(t: &Table, row: usize, col: usize) -> String {
     let (Some(r), Some(c)) = (t.rows.get(row), t.columns.get(col)) else { return String::new() };
     let cell = r.get(col).unwrap_or(&Cell::Null);
-    match t.cell(row, "format") {
-        Some(Cell::Text(format)) if matches!(c.key.as_str(), "value" | "previous") => format_kpi(cell, format),
+    match (t.cell(row, "format"), cell, c.kind) {
+        (Some(Cell::Text(format)), _, _) if matches!(c.key.as_str(), "value" | "previous") => format_kpi(cell, format),
+        // Documents state instants in UTC, as their period does: "Wed 25 Nov 2026, 08:19 UTC".
+        (_, Cell::Text(at), ColumnKind::Timestamp) => match chrono::DateTime::parse_from_rfc3339(at) {
+            Ok(when) => when.with_timezone(&chrono::Utc).format("%a %-d %b %Y, %H:%M UTC").to_string(),
+            Err(_) => at.clone(),
+        },
         _ => format_cell(cell, c.kind),
     }
 }

@@ -361,6 +361,57 @@ db_test!(the_builtin_narrative_of_every_dashboard_and_period_is_grounded, |app| 
             let n = r.narrative.clone().expect("a narrative");
             assert_eq!(n.provider, "builtin");
             assert_eq!(narrative::grounding::check(&n, &r), Ok(()), "{} {}: {n:?}", d.key(), p.key());
+            // No sentence is said twice between the summary, the takeaways and the sections.
+            let mut seen = std::collections::HashSet::new();
+            let texts = std::iter::once(&n.executive_summary)
+                .chain(&n.key_takeaways)
+                .chain(n.sections.iter().map(|s| &s.paragraph));
+            for t in texts {
+                let t = t.replace("; ", ". ");
+                for sentence in t.split(". ").map(str::trim).filter(|s| s.split_whitespace().count() > 3) {
+                    assert!(
+                        seen.insert(sentence.to_string()),
+                        "{} {}: said twice: {sentence}\n{n:#?}",
+                        d.key(),
+                        p.key()
+                    );
+                }
+            }
+            if std::env::var_os("NARRATE_PRINT_NARRATIVES").is_some() {
+                eprintln!(
+                    "== {} {}\n{}\n- {}\n{}",
+                    d.key(),
+                    p.key(),
+                    n.executive_summary,
+                    n.key_takeaways.join("\n- "),
+                    n.sections.iter().map(|s| format!("  [{}] {}", s.id, s.paragraph)).collect::<Vec<_>>().join("\n")
+                );
+            }
         }
+    }
+});
+
+db_test!(the_demos_injected_incidents_are_named_where_they_show, |app| {
+    // The demo injects three incidents over the last days: Cashback Bonus' acceptance collapses,
+    // the Braze connector fails, and the XGBoost model's AUC decays (at the demo's own scale).
+    let t = app.tenant("acme").await;
+    app::engine::demo::load(&app.state.db, &t.id, app::engine::demo::DEFAULT_SEED, 1.0, common::NOW).await.unwrap();
+    let opts = app::engine::report::Options { narrative: true, ..Default::default() };
+    for (dashboard, period, named) in
+        [("executive", "7d", "Cashback Bonus"), ("data-health", "7d", "Braze"), ("model-health", "30d", "XGBoost")]
+    {
+        let req = app::engine::sources::Request {
+            key: dashboard,
+            period: Some(period),
+            segment_id: None,
+            params: Default::default(),
+        };
+        let r = app::engine::report::assemble(&app.state, &t.id, "Acme", req, &opts).await.unwrap();
+        let n = r.narrative.unwrap();
+        assert!(
+            n.executive_summary.contains(named),
+            "{dashboard} {period}: the summary names {named}: {}",
+            n.executive_summary
+        );
     }
 });

@@ -35,7 +35,7 @@ fn ranked(t: &Table, key: &str, volume: Option<(&str, f64)>) -> Vec<usize> {
     rows
 }
 
-/// A sentence about the best and worst rows of `t` by `key`.
+/// A sentence about the best and worst rows of `t` by `key`, and a point to act on.
 fn best_worst(
     t: &Table,
     label: &str,
@@ -43,59 +43,227 @@ fn best_worst(
     noun: &str,
     what: &str,
     volume: Option<(&str, f64)>,
-) -> Option<String> {
+) -> Option<(String, Option<String>)> {
     let r = ranked(t, key, volume);
     let (best, worst) = (*r.first()?, *r.last()?);
     if best == worst {
-        return Some(format!(
-            "The only {noun} with data, {}, had {what} of {}.",
-            text(t, best, label),
-            text(t, best, key)
+        return Some((
+            format!("The only {noun} with data, {}, had {what} of {}.", text(t, best, label), text(t, best, key)),
+            None,
         ));
     }
-    Some(format!(
-        "The strongest {noun} by {what} was {} at {}; the weakest was {} at {}.",
-        text(t, best, label),
-        text(t, best, key),
-        text(t, worst, label),
-        text(t, worst, key)
+    Some((
+        format!(
+            "The strongest {noun} by {what} was {} at {}; the weakest was {} at {}.",
+            text(t, best, label),
+            text(t, best, key),
+            text(t, worst, label),
+            text(t, worst, key)
+        ),
+        Some(format!(
+            "Review {} ({} {what}) against {}.",
+            text(t, worst, label),
+            text(t, worst, key),
+            text(t, best, label)
+        )),
     ))
 }
 
-/// KPI movers, largest |Δ| first: (sentence fragment, |Δ|).
-fn movers(r: &Report) -> Vec<(String, f64)> {
-    let Some(t) = r.sections.iter().find(|t| t.col("chip").is_some()) else { return Vec::new() };
-    let mut out: Vec<(String, f64)> = Vec::new();
-    for (i, k) in r.kpis.iter().enumerate() {
-        let d = num(t, i, "delta_pct");
-        let frag = match d {
-            Some(_) => format!("{} {} ({} vs the previous period)", k.label, k.value, k.delta),
-            None if k.delta == "New" => format!("{} {} (new: nothing in the previous period)", k.label, k.value),
-            None => format!("{} {}", k.label, k.value),
-        };
-        out.push((frag, d.map(f64::abs).unwrap_or(-1.0)));
+/// How much a KPI matters to the business, most first: money and outcomes, then volume and
+/// model quality, counts of things last.
+fn weight(key: &str) -> u8 {
+    match key {
+        "revenue" => 0,
+        "conversions" => 1,
+        "conversion_rate" | "acceptance_rate" => 2,
+        "decisions" | "impressions" => 3,
+        "model_auc" => 4,
+        "anomalies" => 9,
+        _ => 6,
     }
-    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+}
+
+/// A percentage change as a person says it: whole percents from 10 up ("17 %"), one decimal below.
+pub fn spoken_pct(d: f64) -> String {
+    let d = d.abs();
+    if d >= 10.0 {
+        format!("{d:.0} %")
+    } else {
+        format!("{d:.1} %")
+    }
+}
+
+/// A KPI value as a person says it: "$82.7k", "$1.2M", "$635", "20,962", "8.6 %", "0.770".
+pub fn spoken_value(v: f64, format: &str) -> String {
+    use crate::model::table::group_thousands;
+    match format {
+        "money" if v.abs() >= 1e6 => format!("${:.1}M", v / 1e6),
+        "money" if v.abs() >= 1e4 => format!("${:.1}k", v / 1e3),
+        "money" => format!("${}", group_thousands(v, 0)),
+        "percent" => format!("{v:.1} %"),
+        "integer" => group_thousands(v, 0),
+        _ => format!("{v:.3}"),
+    }
+}
+
+/// One KPI's movement against the previous period.
+struct Mover {
+    key: String,
+    label: String,
+    /// Δ % (None: no previous value).
+    delta: Option<f64>,
+    /// Value as a person says it.
+    value: String,
+    /// More is worse (anomalies).
+    up_is_bad: bool,
+}
+
+impl Mover {
+    /// Moved by at least 1 %.
+    fn moved(&self) -> bool {
+        self.delta.is_some_and(|d| d.abs() >= 1.0)
+    }
+
+    /// "Revenue rose 17 % to $82.7k".
+    fn sentence(&self) -> String {
+        match self.delta {
+            Some(d) if d.abs() >= 1.0 => {
+                format!("{} {} {} to {}", self.label, if d > 0.0 { "rose" } else { "fell" }, spoken_pct(d), self.value)
+            }
+            Some(_) => format!("{} held steady at {}", self.label, self.value),
+            None => format!("{} was {}, with nothing to compare against", self.label, self.value),
+        }
+    }
+
+    /// A short point for the takeaways, worded differently from the sentence.
+    fn point(&self) -> String {
+        let d = self.delta.unwrap_or_default();
+        let worse = (d < 0.0) != self.up_is_bad;
+        let how = format!("{} {} to {}", if d < 0.0 { "down" } else { "up" }, spoken_pct(d), self.value);
+        match (worse, d.abs() >= 10.0) {
+            (true, true) => format!("Look into {}: {how}.", self.label),
+            (true, false) => format!("Keep an eye on {}: {how}.", self.label),
+            (false, _) => format!("{} {how}.", self.label),
+        }
+    }
+}
+
+/// KPI movers, by business weight and then by size of the change.
+fn movers(r: &Report) -> Vec<Mover> {
+    let Some(t) = r.sections.iter().find(|t| t.col("chip").is_some()) else { return Vec::new() };
+    let mut out: Vec<Mover> = (0..t.rows.len())
+        .map(|i| {
+            let format = t.cell(i, "format").map(Cell::as_text).unwrap_or_default();
+            Mover {
+                key: t.cell(i, "metric").map(Cell::as_text).unwrap_or_default(),
+                label: t.cell(i, "label").map(Cell::as_text).unwrap_or_default(),
+                delta: num(t, i, "delta_pct"),
+                value: spoken_value(num(t, i, "value").unwrap_or_default(), &format),
+                up_is_bad: t.cell(i, "chip").map(Cell::as_text).as_deref() == Some("red")
+                    && num(t, i, "delta_pct").is_some_and(|d| d > 0.0),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (weight(&a.key), -a.delta.map(f64::abs).unwrap_or(0.0))
+            .partial_cmp(&(weight(&b.key), -b.delta.map(f64::abs).unwrap_or(0.0)))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     out
 }
 
 fn anomaly_sentence(t: &Table) -> String {
     let n = t.rows.len();
+    let d = num(t, 0, "delta_pct").unwrap_or_default();
     format!(
-        "{n} anomal{} detected; the most severe is {} for {} ({} vs baseline, {}).",
+        "{n} anomal{} found; the most severe ({}): {} for {}, {} {} its baseline.",
         if n == 1 { "y was" } else { "ies were" },
+        text(t, 0, "severity"),
         text(t, 0, "metric"),
-        text(t, 0, "dimension"),
-        text(t, 0, "delta_pct"),
-        text(t, 0, "severity")
+        dimension_words(&text(t, 0, "dimension")),
+        spoken_pct(d),
+        if d < 0.0 { "below" } else { "above" },
     )
 }
 
+/// One observation: its section, what it says there, and a point to act on (for the takeaways,
+/// worded differently so nothing is said twice).
+struct Obs {
+    source: String,
+    sentence: String,
+    point: Option<String>,
+}
+
+fn obs(source: &str, sentence: String, point: Option<String>) -> Obs {
+    Obs { source: source.into(), sentence, point }
+}
+
 /// Dashboard-specific observations, most important first.
-fn observations(r: &Report) -> Vec<(String, String)> {
-    let mut obs: Vec<(String, String)> = Vec::new();
+fn observations(r: &Report) -> Vec<Obs> {
+    let mut out: Vec<Obs> = Vec::new();
     if let Some(t) = section(r, "anomalies") {
-        obs.push(("anomalies".into(), anomaly_sentence(t)));
+        let point = format!(
+            "Start with {} for {}, the most severe of {} anomal{}.",
+            text(t, 0, "metric"),
+            dimension_words(&text(t, 0, "dimension")),
+            t.rows.len(),
+            if t.rows.len() == 1 { "y" } else { "ies" }
+        );
+        out.push(obs("anomalies", anomaly_sentence(t), Some(point)));
+    }
+    if let Some(t) = section(r, "connector_status") {
+        let failing: Vec<usize> = (0..t.rows.len()).filter(|i| text(t, *i, "status") != "healthy").collect();
+        let names = list_words(failing.iter().map(|i| text(t, *i, "connector")));
+        out.push(if failing.is_empty() {
+            obs("connector_status", "Every connector is healthy.".into(), None)
+        } else {
+            let state: Vec<String> =
+                failing.iter().map(|i| format!("{} ({})", text(t, *i, "connector"), text(t, *i, "status"))).collect();
+            obs(
+                "connector_status",
+                format!("Connectors needing attention: {}.", state.join(", ")),
+                Some(format!(
+                    "Fix {names} first: data from {} is missing until it recovers.",
+                    if failing.len() == 1 { "it" } else { "them" }
+                )),
+            )
+        });
+    }
+    if let Some(t) = section(r, "model_drift") {
+        let bad: Vec<usize> = (0..t.rows.len()).filter(|i| text(t, *i, "status") != "ok").collect();
+        out.push(if bad.is_empty() {
+            obs("model_drift", "No model shows drift (every PSI is below 0.1).".into(), None)
+        } else {
+            let what: Vec<String> = bad
+                .iter()
+                .map(|i| format!("{} (PSI {}, {})", text(t, *i, "model"), text(t, *i, "psi"), text(t, *i, "status")))
+                .collect();
+            obs(
+                "model_drift",
+                format!("Models drifting: {}.", what.join("; ")),
+                Some(format!(
+                    "Plan a retrain of {}: its inputs no longer look like its training data.",
+                    list_words(bad.iter().map(|i| text(t, *i, "model")))
+                )),
+            )
+        });
+    }
+    if let Some(t) = section(r, "model_auc_summary") {
+        if let Some(i) = ranked(t, "delta", None).last().copied() {
+            out.push(obs(
+                "model_auc_summary",
+                format!(
+                    "{}'s AUC moved from {} to {} ({}).",
+                    text(t, i, "model"),
+                    text(t, i, "previous_auc"),
+                    text(t, i, "latest_auc"),
+                    text(t, i, "delta")
+                ),
+                num(t, i, "delta").is_some_and(|d| d < 0.0).then(|| {
+                    format!("Watch {}: the weakest AUC trend, now {}.", text(t, i, "model"), text(t, i, "latest_auc"))
+                }),
+            ));
+        }
     }
     for (src, label, key, noun, what, vol) in [
         ("acceptance_by_offer", "offer", "acceptance_rate", "offer", "acceptance rate", Some(("impressions", 100.0))),
@@ -112,89 +280,101 @@ fn observations(r: &Report) -> Vec<(String, String)> {
         ("attribution_by_offer", "name", "share", "offer", "attributed share", None),
         ("selection_frequency", "offer", "selections", "offer", "selections", None),
     ] {
-        if let Some(s) = section(r, src).and_then(|t| best_worst(t, label, key, noun, what, vol)) {
-            obs.push((src.into(), s));
+        if let Some((sentence, point)) = section(r, src).and_then(|t| best_worst(t, label, key, noun, what, vol)) {
+            out.push(obs(src, sentence, point));
         }
-    }
-    if let Some(t) = section(r, "decision_pipeline") {
-        let red: Vec<String> = (0..t.rows.len())
-            .filter(|i| text(t, *i, "flag") == "flagged")
-            .map(|i| format!("{} ({})", text(t, i, "stage"), text(t, i, "filter_rate")))
-            .collect();
-        let s = if red.is_empty() {
-            format!("No decision-pipeline stage filters more than {FLAG_ABOVE_PCT} % of candidates.")
-        } else {
-            format!(
-                "Decision-pipeline stages filtering more than {FLAG_ABOVE_PCT} % of candidates: {}.",
-                red.join(", ")
-            )
-        };
-        obs.push(("decision_pipeline".into(), s));
-    }
-    if let Some(t) = section(r, "breaker_states") {
-        let open: Vec<String> = (0..t.rows.len())
-            .filter(|i| text(t, *i, "state") != "closed")
-            .map(|i| format!("{} is {}", text(t, i, "breaker"), text(t, i, "state")))
-            .collect();
-        obs.push((
-            "breaker_states".into(),
-            if open.is_empty() {
-                "All circuit breakers are closed.".into()
-            } else {
-                format!("Circuit breakers not closed: {}.", open.join("; "))
-            },
-        ));
-    }
-    if let Some(t) = section(r, "model_drift") {
-        let bad: Vec<String> = (0..t.rows.len())
-            .filter(|i| text(t, *i, "status") != "ok")
-            .map(|i| format!("{} (PSI {}, {})", text(t, i, "model"), text(t, i, "psi"), text(t, i, "status")))
-            .collect();
-        obs.push((
-            "model_drift".into(),
-            if bad.is_empty() {
-                "No model shows drift (every PSI is below 0.1).".into()
-            } else {
-                format!("Models drifting: {}.", bad.join("; "))
-            },
-        ));
-    }
-    if let Some(t) = section(r, "model_auc_summary") {
-        if let Some(i) = ranked(t, "delta", None).last().copied() {
-            obs.push((
-                "model_auc_summary".into(),
-                format!(
-                    "{}'s AUC moved from {} to {} ({}).",
-                    text(t, i, "model"),
-                    text(t, i, "previous_auc"),
-                    text(t, i, "latest_auc"),
-                    text(t, i, "delta")
-                ),
-            ));
-        }
-    }
-    if let Some(t) = section(r, "connector_status") {
-        let failing: Vec<String> = (0..t.rows.len())
-            .filter(|i| text(t, *i, "status") != "healthy")
-            .map(|i| format!("{} ({})", text(t, i, "connector"), text(t, i, "status")))
-            .collect();
-        obs.push((
-            "connector_status".into(),
-            if failing.is_empty() {
-                "Every connector is healthy.".into()
-            } else {
-                format!("Connectors needing attention: {}.", failing.join(", "))
-            },
-        ));
     }
     if let Some(t) = section(r, "pipeline_runs") {
         let failed = (0..t.rows.len()).filter(|i| text(t, *i, "status") == "failed").count();
-        obs.push((
-            "pipeline_runs".into(),
+        out.push(obs(
+            "pipeline_runs",
             format!("{failed} of the {} most recent pipeline runs failed.", t.rows.len()),
+            (failed > 0).then(|| format!("Look at the failed pipeline runs: {failed} of the last {}.", t.rows.len())),
         ));
     }
-    obs
+    if let Some(t) = section(r, "decision_pipeline") {
+        let red: Vec<usize> = (0..t.rows.len()).filter(|i| text(t, *i, "flag") == "flagged").collect();
+        out.push(if red.is_empty() {
+            obs(
+                "decision_pipeline",
+                format!("No decision-pipeline stage filters more than {FLAG_ABOVE_PCT} % of candidates."),
+                None,
+            )
+        } else {
+            let what: Vec<String> =
+                red.iter().map(|i| format!("{} ({})", text(t, *i, "stage"), text(t, *i, "filter_rate"))).collect();
+            obs(
+                "decision_pipeline",
+                format!(
+                    "Decision-pipeline stages filtering more than {FLAG_ABOVE_PCT} % of candidates: {}.",
+                    what.join(", ")
+                ),
+                Some(format!(
+                    "Check the rules of {}: too few candidates survive it.",
+                    list_words(red.iter().map(|i| text(t, *i, "stage")))
+                )),
+            )
+        });
+    }
+    if let Some(t) = section(r, "breaker_states") {
+        let open: Vec<usize> = (0..t.rows.len()).filter(|i| text(t, *i, "state") != "closed").collect();
+        out.push(if open.is_empty() {
+            obs("breaker_states", "All circuit breakers are closed.".into(), None)
+        } else {
+            let what: Vec<String> = open
+                .iter()
+                .map(|i| format!("{} is {}", text(t, *i, "breaker"), text(t, *i, "state").replace('_', "-")))
+                .collect();
+            obs(
+                "breaker_states",
+                format!("Circuit breakers not closed: {}.", what.join("; ")),
+                Some(format!(
+                    "Check {}: calls to it are being cut short.",
+                    list_words(open.iter().map(|i| text(t, *i, "breaker")))
+                )),
+            )
+        });
+    }
+    // Headline figures of a dashboard without movers (Operations' runs, Data Health's counts).
+    for t in
+        r.sections.iter().filter(|t| t.col("chip").is_none() && t.col("format").is_some() && t.col("label").is_some())
+    {
+        let cols: Vec<usize> = t.col("value").into_iter().collect();
+        let Some(&v) = cols.first() else { continue };
+        let facts: Vec<String> = (0..t.rows.len().min(4))
+            .map(|i| format!("{} {}", text(t, i, "label"), crate::model::table::display_cell(t, i, v)))
+            .collect();
+        if !facts.is_empty() {
+            out.push(obs(&t.source, format!("{}: {}.", t.title, facts.join(", ")), None));
+        }
+    }
+    out
+}
+
+/// An anomaly's dimension in words: "offer: Cashback Bonus" → "the Cashback Bonus offer".
+fn dimension_words(d: &str) -> String {
+    match d.split_once(": ") {
+        Some((kind, name)) => format!("the {name} {kind}"),
+        None => d.to_string(),
+    }
+}
+
+/// "30 days", "7 days", "day".
+fn period_words(r: &Report) -> String {
+    match r.period.days() {
+        1 => "day".into(),
+        n => format!("{n} days"),
+    }
+}
+
+/// "A, B and C".
+fn list_words(items: impl Iterator<Item = String>) -> String {
+    let v: Vec<String> = items.collect();
+    match v.len() {
+        0 => String::new(),
+        1 => v[0].clone(),
+        n => format!("{} and {}", v[..n - 1].join(", "), v[n - 1]),
+    }
 }
 
 fn truncate_words(s: &str, max: usize) -> String {
@@ -217,41 +397,74 @@ fn truncate_words(s: &str, max: usize) -> String {
     }
 }
 
-/// Writes the narrative of a report from its own data.
+/// Writes the narrative of a report from its own data. Each sentence appears once: the summary
+/// takes the weightiest movements and the most important observations; each section keeps the
+/// observations the summary left; the takeaways are short points, worded for action.
 pub fn narrate(r: &Report) -> Narrative {
     let movers = movers(r);
     let obs = observations(r);
+    let moved: Vec<&Mover> = movers.iter().filter(|m| m.moved()).collect();
+    let steady: Vec<&Mover> = movers.iter().filter(|m| !m.moved() && m.delta.is_some()).collect();
     let mut summary = format!("{} for {}, {} ({}).", r.dashboard.title(), r.tenant, r.period.label(), r.period_text());
-    if !movers.is_empty() {
-        let top: Vec<&str> = movers.iter().take(3).map(|m| m.0.as_str()).collect();
-        summary.push_str(&format!(" The largest movements: {}.", top.join("; ")));
+    let lead: Vec<String> = moved.iter().take(2).map(|m| m.sentence()).collect();
+    if !lead.is_empty() {
+        summary.push_str(&format!(" Against the previous {}: {}.", period_words(r), lead.join("; ")));
+    } else if !movers.is_empty() {
+        summary.push_str(" The key metrics held steady against the previous period.");
     }
-    for (_, s) in obs.iter().take(2) {
+    // One observation beside the movements, two when there are none.
+    let in_summary = if movers.is_empty() { 2 } else { 1 };
+    for o in obs.iter().take(in_summary) {
         summary.push(' ');
-        summary.push_str(s);
+        summary.push_str(&o.sentence);
     }
-    let mut takeaways: Vec<String> = movers.iter().filter(|m| m.1 >= 0.0).take(2).map(|m| m.0.clone()).collect();
-    takeaways.extend(obs.iter().map(|o| o.1.clone()));
-    if takeaways.len() < 3 {
-        for t in r.sections.iter().filter(|t| t.col("chip").is_none()) {
-            takeaways.push(format!("{}: {} row(s) in this report.", t.title, t.rows.len()));
+    // Sections: the KPI section tells the movements the summary left out; every other section
+    // its own observations, unless the summary already said them.
+    let rest: Vec<String> = moved.iter().skip(2).map(|m| m.sentence()).collect();
+    let mut kpi_paragraph = rest.join("; ");
+    if !steady.is_empty() {
+        let names: Vec<String> = steady.iter().map(|m| format!("{} ({})", m.label, m.value)).collect();
+        if !kpi_paragraph.is_empty() {
+            kpi_paragraph.push_str(". ");
         }
-    }
-    takeaways.truncate(5);
-    while takeaways.len() < 3 {
-        takeaways.push(format!("The data covers {}.", r.period_text()));
+        kpi_paragraph.push_str(&format!("Steady: {}", names.join(", ")));
     }
     let sections = r
         .sections
         .iter()
         .filter_map(|t| {
-            let p = obs.iter().find(|o| o.0 == t.source).map(|o| o.1.clone()).or_else(|| {
-                (t.col("chip").is_some() && !movers.is_empty())
-                    .then(|| format!("{}.", movers.iter().map(|m| m.0.as_str()).collect::<Vec<_>>().join("; ")))
-            })?;
+            let p = if t.col("chip").is_some() {
+                (!kpi_paragraph.is_empty()).then(|| format!("{kpi_paragraph}."))
+            } else {
+                let mine: Vec<&str> =
+                    obs.iter().skip(in_summary).filter(|o| o.source == t.source).map(|o| o.sentence.as_str()).collect();
+                (!mine.is_empty()).then(|| mine.join(" "))
+            }?;
             Some(SectionNarrative { id: t.source.clone(), paragraph: p })
         })
         .collect();
+    // Takeaways: what to act on, by weight — the worst anomaly, the movements, the observations'
+    // points; at least three.
+    let mut takeaways: Vec<String> =
+        obs.iter().filter(|o| o.source == "anomalies").filter_map(|o| o.point.clone()).collect();
+    takeaways.extend(moved.iter().filter(|m| m.key != "anomalies").take(3).map(|m| m.point()));
+    takeaways.extend(obs.iter().filter(|o| o.source != "anomalies").filter_map(|o| o.point.clone()));
+    if takeaways.len() < 3 && !steady.is_empty() {
+        takeaways.push(format!("{} changed by less than 1 %.", list_words(steady.iter().map(|m| m.label.clone()))));
+    }
+    if takeaways.len() < 3 && !obs.is_empty() && obs.iter().all(|o| o.point.is_none()) {
+        takeaways.push("Nothing here needs action this period.".into());
+    }
+    for t in r.sections.iter().filter(|t| t.col("chip").is_none() && !t.rows.is_empty()) {
+        if takeaways.len() >= 3 {
+            break;
+        }
+        takeaways.push(format!("{} lists {} row{}.", t.title, t.rows.len(), if t.rows.len() == 1 { "" } else { "s" }));
+    }
+    takeaways.truncate(5);
+    while takeaways.len() < 3 {
+        takeaways.push(format!("The data covers {}.", r.period_text()));
+    }
     Narrative {
         executive_summary: truncate_words(&summary, MAX_SUMMARY_WORDS),
         sections,

@@ -153,8 +153,10 @@ fn known(report: &Report) -> Known {
             add_named(&mut rows, label, &[n as f64]);
             all.push(n as f64);
         }
-        // "Anomalies: 4 rows": a section's size is one of its facts, said under its title.
-        add_named(&mut titles, &t.title, &[t.rows.len() as f64]);
+        // "Anomalies: 4 rows": a section's size and its note's figures are said under its title.
+        let mut about = vec![t.rows.len() as f64];
+        about.extend(t.note.as_deref().map(numbers_in).unwrap_or_default());
+        add_named(&mut titles, &t.title, &about);
         all.push(t.rows.len() as f64);
     }
     for k in &report.kpis {
