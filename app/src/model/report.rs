@@ -71,6 +71,9 @@ pub struct KpiLine {
     pub delta: String,
     /// Chip colour: green, red, grey, blue.
     pub chip: String,
+    /// Daily values for the sparkline (none when the dashboard has none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spark: Vec<f64>,
 }
 
 /// A report document.

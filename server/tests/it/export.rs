@@ -182,7 +182,11 @@ db_test!(no_document_shows_an_internal_key_or_a_float_where_an_integer_is_meant,
                     let label = table.cell(i, "label").unwrap().as_text();
                     let shown = app::model::table::format_kpi(table.cell(i, "value").unwrap(), "integer");
                     assert!(!shown.contains('.'), "{at}: {label} = {shown}");
-                    let cell = format!("<td>{label}</td><td class=\"num\">{shown}</td>");
+                    let cell = if table.col("chip").is_some() {
+                        format!("<div class=\"kpi-label\">{label}</div><div class=\"kpi-value\">{shown}</div>")
+                    } else {
+                        format!("<td>{label}</td><td class=\"num\">{shown}</td>")
+                    };
                     assert!(html.contains(&cell), "{at}: HTML shows {label} as {shown}");
                     let in_pdf = squash(&format!("{label}{shown}"));
                     assert!(

@@ -333,6 +333,7 @@ mod tests {
                 previous: "20,664".into(),
                 delta: "+1.4 %".into(),
                 chip: "green".into(),
+                spark: vec![],
             }],
             sections: vec![offers],
         }

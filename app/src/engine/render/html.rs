@@ -1,7 +1,7 @@
 //! HTML: the same content as the PDF as one self-contained document — inline CSS, inline SVG
 //! charts, no script, no external request — readable in a browser and safe in an email body.
 
-use crate::model::chart::{render_svg, xml_escape};
+use crate::model::chart::{render_svg, sparkline_svg, xml_escape};
 use crate::model::table::{detail_column, display_cell, shown_columns};
 use crate::model::Report;
 use std::fmt::Write as _;
@@ -16,6 +16,9 @@ main{max-width:920px;margin:0 auto}h1{font-size:24px;margin:0 0 4px}h2{font-size
 .meta{color:#6b7687;font-size:13px;margin:0 0 16px}.summary{border-left:4px solid #2f5bea;padding:4px 14px;background:#f5f7fe}\
 table{border-collapse:collapse;width:100%;font-size:13px;margin:6px 0 10px}th{text-align:left;color:#6b7687;font-weight:600;border-bottom:1px solid #d3d8e0;padding:6px 8px}\
 td{border-bottom:1px solid #eef0f3;padding:6px 8px;vertical-align:top}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}\
+.kpis{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:10px}\
+.kpi{border:1px solid #e3e6eb;border-radius:8px;padding:10px 12px}.kpi-label{color:#6b7687;font-size:12px}\
+.kpi-value{font-size:22px;font-weight:700;margin:2px 0}.kpi-foot{font-size:12px}.kpi svg{width:100%;height:28px}\
 tr:has(+tr.detail) td{border-bottom:0}tr.detail td{color:#4a5566;font-size:12px;padding-top:0}\
 .note{color:#6b7687;font-size:12px}.green{color:#0f8a5f}.red{color:#c2362f}.grey{color:#4a5566}.blue{color:#1f66d1}svg{max-width:100%;height:auto}";
 
@@ -55,19 +58,22 @@ pub fn render_html(report: &Report) -> String {
         }
     }
     if !report.kpis.is_empty() {
-        o.push_str("<h2>Key metrics</h2><table><thead><tr><th>Metric</th><th class=\"num\">Value</th><th class=\"num\">Previous</th><th class=\"num\">Δ</th></tr></thead><tbody>");
+        // Tiles as on the dashboard: label, value, Δ in its colour, previous value, sparkline.
+        o.push_str("<h2>Key metrics</h2><div class=\"kpis\">");
         for k in &report.kpis {
             let _ = write!(
                 o,
-                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num {}\">{}</td></tr>",
+                "<div class=\"kpi\"><div class=\"kpi-label\">{}</div><div class=\"kpi-value\">{}</div>\
+                 <div class=\"kpi-foot\"><b class=\"{}\">{}</b> <span class=\"note\">previous {}</span></div>{}</div>",
                 escape(&k.label),
                 escape(&k.value),
-                escape(&k.previous),
                 escape(&k.chip),
-                escape(&k.delta)
+                escape(&k.delta),
+                escape(&k.previous),
+                if k.spark.len() >= 2 { sparkline_svg(&k.spark, "#2f5bea") } else { String::new() }
             );
         }
-        o.push_str("</tbody></table>");
+        o.push_str("</div>");
     }
     for t in report.sections.iter().filter(|t| super::in_document(t)) {
         let _ = write!(o, "<section><h2>{}</h2>", escape(&t.title));

@@ -108,6 +108,12 @@ pub fn kpi_lines(t: &Table) -> Vec<KpiLine> {
                 previous: format_kpi(&get("previous"), &format),
                 delta,
                 chip: if chip.is_empty() { "grey".into() } else { chip },
+                spark: t
+                    .sparklines
+                    .iter()
+                    .find(|(k, _)| *k == get("metric").as_text())
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default(),
             }
         })
         .collect()

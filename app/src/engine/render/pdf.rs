@@ -22,7 +22,7 @@ use typst::{Library, LibraryExt, World};
 use typst_layout::PagedDocument;
 use typst_pdf::PdfOptions;
 
-use crate::model::chart::render_svg;
+use crate::model::chart::{render_svg, sparkline_svg};
 use crate::model::table::{detail_column, display_cell, shown_columns};
 use crate::model::{ColumnKind, Report, Table};
 
@@ -144,7 +144,18 @@ fn compile(report: &Report) -> Result<Vec<u8>, PdfError> {
         }
     }
 
-    let main = Source::new(virtual_file("/main.typ")?, build_source(report, &chart_paths));
+    // Each KPI tile's sparkline, drawn by the same code as the dashboard's.
+    let mut spark_paths = Vec::with_capacity(report.kpis.len());
+    for (i, kpi) in report.kpis.iter().enumerate() {
+        if kpi.spark.len() < 2 {
+            spark_paths.push(None);
+            continue;
+        }
+        let path = format!("/spark-{i}.svg");
+        files.push((virtual_file(&path)?, Bytes::from_string(sparkline_svg(&kpi.spark, "#2f5bea"))));
+        spark_paths.push(Some(path));
+    }
+    let main = Source::new(virtual_file("/main.typ")?, build_source(report, &chart_paths, &spark_paths));
     let world = ReportWorld { main, files, today: date_of(&report.generated_at) };
 
     let document =
@@ -220,7 +231,7 @@ fn is_numeric(kind: ColumnKind) -> bool {
 }
 
 /// The generated main source: `#let data = (...)` followed by the template.
-fn build_source(report: &Report, chart_paths: &[Option<String>]) -> String {
+fn build_source(report: &Report, chart_paths: &[Option<String>], spark_paths: &[Option<String>]) -> String {
     let rows: usize = report.sections.iter().map(|t| t.rows.len() * t.columns.len().max(1)).sum();
     let mut out = String::with_capacity(TEMPLATE.len() + 4096 + rows * 24);
 
@@ -250,7 +261,7 @@ fn build_source(report: &Report, chart_paths: &[Option<String>]) -> String {
     }
 
     out.push_str(",\n  kpis: (\n");
-    for kpi in &report.kpis {
+    for (i, kpi) in report.kpis.iter().enumerate() {
         out.push_str("    (label: ");
         push_str_literal(&mut out, &kpi.label);
         out.push_str(", value: ");
@@ -261,6 +272,8 @@ fn build_source(report: &Report, chart_paths: &[Option<String>]) -> String {
         push_str_literal(&mut out, &kpi.delta);
         out.push_str(", chip: ");
         push_str_literal(&mut out, &kpi.chip);
+        out.push_str(", spark: ");
+        push_opt_str(&mut out, spark_paths.get(i).and_then(|p| p.as_deref()));
         out.push_str("),\n");
     }
 
@@ -384,6 +397,7 @@ mod tests {
             previous: previous.into(),
             delta: delta.into(),
             chip: chip.into(),
+            spark: vec![1.0, 3.0, 2.0, 4.0],
         }
     }
 

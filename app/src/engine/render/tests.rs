@@ -76,6 +76,7 @@ pub(crate) fn report(rows: usize) -> Report {
             previous: "$90,000.00".into(),
             delta: "+9.7 %".into(),
             chip: "green".into(),
+            spark: vec![1.0, 2.0, 1.5],
         }],
         sections: vec![offers, hostile, trend],
     }
