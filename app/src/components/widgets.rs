@@ -2,7 +2,7 @@
 //! renders one data source's table, or that source's own error.
 
 use crate::components::time::When;
-use crate::model::chart::{render_svg, sparkline_svg};
+use crate::model::chart::{render_svg_at, sparkline_svg, DEFAULT_WIDTH};
 use crate::model::table::{display_cell, format_cell, format_kpi};
 use crate::model::{Cell, ColumnKind, Display, Table, WidgetData, WidgetSpec};
 use leptos::prelude::*;
@@ -83,14 +83,34 @@ pub fn KpiCards(table: Table) -> impl IntoView {
 /// A titled chart with its data in a table below.
 #[component]
 pub fn ChartCard(table: Table) -> impl IntoView {
-    let svg = table.chart.as_ref().map(|c| render_svg(&table, c)).unwrap_or_default();
+    // Drawn at its card's width once in the browser (and again when the window resizes), so its
+    // text stays 11 CSS px; the server's first paint draws it at the documents' width.
+    let wrap = NodeRef::<leptos::html::Div>::new();
+    let width = RwSignal::new(DEFAULT_WIDTH);
+    let measure = move || {
+        if let Some(el) = wrap.get_untracked() {
+            let w = el.client_width() as f64;
+            if w > 0.0 && (w - width.get_untracked()).abs() >= 1.0 {
+                width.set(w);
+            }
+        }
+    };
+    Effect::new(move |_| {
+        if wrap.get().is_some() {
+            measure();
+        }
+    });
+    let resize = window_event_listener(leptos::ev::resize, move |_| measure());
+    on_cleanup(move || resize.remove());
+    let drawn = table.clone();
+    let svg = move || drawn.chart.as_ref().map(|c| render_svg_at(&drawn, c, width.get())).unwrap_or_default();
     view! {
         <div class="card widget">
             <div class="widget-head">
                 <h2>{table.title.clone()}</h2>
             </div>
             {table.note.clone().map(|n| view! { <p class="muted">{n}</p> })}
-            <div class="chart-wrap" inner_html=svg></div>
+            <div class="chart-wrap" node_ref=wrap inner_html=svg></div>
             <details>
                 <summary class="muted">"Show data"</summary>
                 <DataTable table=table.clone()/>

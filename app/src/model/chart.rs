@@ -48,12 +48,72 @@ impl Chart {
 /// Series colours (colour-blind-friendly order).
 pub const PALETTE: [&str; 6] = ["#2f5bea", "#e07a1f", "#0f8a5f", "#8e44ad", "#c2362f", "#1a9fb5"];
 
-const W: f64 = 640.0;
+/// The width documents draw charts at (the PDF scales it to its text width).
+pub const DEFAULT_WIDTH: f64 = 640.0;
+/// Narrowest and widest a chart is drawn.
+const MIN_W: f64 = 260.0;
+const MAX_W: f64 = 1600.0;
 const H: f64 = 260.0;
 const LEFT: f64 = 56.0;
 const RIGHT: f64 = 12.0;
 const TOP: f64 = 28.0;
 const BOTTOM: f64 = 42.0;
+/// Least distance between labels turned 35°, so their lines do not touch (11 px / sin 35° ≈ 19.2).
+const TURNED_SPACING: f64 = 20.0;
+/// Room under the plot for labels turned 35°.
+const BOTTOM_TURNED: f64 = 78.0;
+/// Text size, in the SVG's own pixels (drawn 1:1 in CSS pixels when the chart is drawn at its
+/// container's width).
+pub const FONT_PX: f64 = 11.0;
+
+/// Where a chart is drawn: its width and the room left under the plot for category labels.
+#[derive(Clone, Copy)]
+struct Frame {
+    w: f64,
+    bottom: f64,
+}
+
+/// Width of a label in px at the chart font (Helvetica's average advance is about 0.58 em).
+fn text_w(s: &str) -> f64 {
+    0.58 * FONT_PX * s.chars().count() as f64
+}
+
+fn is_day(c: &str) -> bool {
+    c.len() == 10 && c.as_bytes().get(4) == Some(&b'-')
+}
+
+/// How category labels fit under a plot whose categories are `slot` px apart: every `step`-th
+/// one, horizontal — or, for names (not days) that do not fit side by side, turned 35° and cut
+/// to `chars` (the full name stays in the label's tooltip).
+#[derive(Clone, Copy)]
+struct XPlan {
+    step: usize,
+    turned: bool,
+    chars: usize,
+}
+
+fn short(c: &str, chars: usize) -> String {
+    if is_day(c) {
+        c[5..].to_string()
+    } else {
+        truncate(c, chars)
+    }
+}
+
+fn plan_x(cats: &[String], slot: f64) -> XPlan {
+    let widest = cats.iter().map(|c| text_w(&short(c, 14))).fold(0.0, f64::max);
+    let gap = 8.0;
+    if widest + gap <= slot {
+        return XPlan { step: 1, turned: false, chars: 14 };
+    }
+    if !cats.iter().all(|c| is_day(c)) {
+        // Turned labels need a line height between them: slot × sin 35° ≥ 11 px.
+        let step = (TURNED_SPACING / slot.max(1e-9)).ceil().max(1.0) as usize;
+        return XPlan { step, turned: true, chars: 16 };
+    }
+    let step = ((widest + gap) / slot.max(1e-9)).ceil().max(1.0) as usize;
+    XPlan { step, turned: false, chars: 14 }
+}
 
 /// Escapes text for XML.
 pub fn xml_escape(s: &str) -> String {
@@ -127,29 +187,39 @@ fn value_text(v: f64, unit: &str) -> String {
     }
 }
 
-/// Renders `chart` over `table` as a standalone SVG document fragment (`<svg …>…</svg>`).
+/// Renders `chart` over `table` as a standalone SVG document fragment (`<svg …>…</svg>`), at the
+/// documents' width.
 pub fn render_svg(table: &Table, chart: &Chart) -> String {
+    render_svg_at(table, chart, DEFAULT_WIDTH)
+}
+
+/// Renders `chart` `width` px wide: drawn at its container's width, its text is [`FONT_PX`] CSS
+/// pixels whatever the card's size (one viewBox scaled to every card made it 4 px in narrow
+/// cards and 20 px in wide ones), and the category labels are planned to never overlap.
+pub fn render_svg_at(table: &Table, chart: &Chart, width: f64) -> String {
+    let w = width.clamp(MIN_W, MAX_W).round();
     let title = xml_escape(&table.title);
     let mut s = String::new();
     let _ = write!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" aria-label="{title}" font-family="Helvetica, Arial, sans-serif" font-size="11"><title>{title}</title>"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {w} {H}" width="{w}" height="{H}" role="img" aria-label="{title}" font-family="Helvetica, Arial, sans-serif" font-size="{FONT_PX}"><title>{title}</title>"#
     );
     if table.rows.is_empty() {
         let _ = write!(
             s,
             r##"<text x="{}" y="{}" text-anchor="middle" fill="#6b7687">No data for this period</text></svg>"##,
-            W / 2.0,
+            w / 2.0,
             H / 2.0
         );
         return s;
     }
+    let f = Frame { w, bottom: BOTTOM };
     match chart.kind {
-        ChartKind::Line => line(&mut s, table, chart),
-        ChartKind::Bar => bars(&mut s, table, chart, false),
-        ChartKind::StackedBar => bars(&mut s, table, chart, true),
-        ChartKind::Heatmap => heatmap(&mut s, table, chart),
-        ChartKind::Funnel => funnel(&mut s, table, chart),
+        ChartKind::Line => line(&mut s, f, table, chart),
+        ChartKind::Bar => bars(&mut s, f, table, chart, false),
+        ChartKind::StackedBar => bars(&mut s, f, table, chart, true),
+        ChartKind::Heatmap => heatmap(&mut s, f, table, chart),
+        ChartKind::Funnel => funnel(&mut s, f, table, chart),
     }
     s.push_str("</svg>");
     s
@@ -186,15 +256,15 @@ fn legend(s: &mut String, table: &Table, series: &[String]) {
     }
 }
 
-fn y_axis(s: &mut String, max: f64, unit: &str) {
+fn y_axis(s: &mut String, f: Frame, max: f64, unit: &str) {
     for i in 0..=4 {
         let v = max * i as f64 / 4.0;
-        let y = TOP + (H - TOP - BOTTOM) * (1.0 - i as f64 / 4.0);
+        let y = TOP + (H - TOP - f.bottom) * (1.0 - i as f64 / 4.0);
         let label = if unit == "%" { format!("{} %", compact(v)) } else { compact(v) };
         let _ = write!(
             s,
             r##"<line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#e3e6eb"/><text x="{}" y="{:.1}" text-anchor="end" fill="#6b7687">{}</text>"##,
-            W - RIGHT,
+            f.w - RIGHT,
             LEFT - 6.0,
             y + 3.5,
             xml_escape(&label)
@@ -202,34 +272,44 @@ fn y_axis(s: &mut String, max: f64, unit: &str) {
     }
 }
 
-fn x_labels(s: &mut String, cats: &[String], xs: &[f64]) {
-    let step = cats.len().div_ceil(10).max(1);
+fn x_labels(s: &mut String, f: Frame, plan: XPlan, cats: &[String], xs: &[f64]) {
+    let y = H - f.bottom + 16.0;
     for (i, (c, x)) in cats.iter().zip(xs).enumerate() {
-        if i % step == 0 || i + 1 == cats.len() && cats.len() <= 10 {
-            let label =
-                if c.len() == 10 && c.as_bytes().get(4) == Some(&b'-') { c[5..].to_string() } else { truncate(c, 12) };
+        if i % plan.step != 0 {
+            continue;
+        }
+        let label = short(c, plan.chars);
+        let tip = if label != *c { format!("<title>{}</title>", xml_escape(c)) } else { String::new() };
+        if plan.turned {
             let _ = write!(
                 s,
-                r##"<text x="{x:.1}" y="{}" text-anchor="middle" fill="#6b7687">{}</text>"##,
-                H - BOTTOM + 16.0,
+                r##"<text class="x-label" x="{x:.1}" y="{y:.1}" text-anchor="end" transform="rotate(-35 {x:.1} {y:.1})" fill="#6b7687">{tip}{}</text>"##,
+                xml_escape(&label)
+            );
+        } else {
+            let _ = write!(
+                s,
+                r##"<text class="x-label" x="{x:.1}" y="{y:.1}" text-anchor="middle" fill="#6b7687">{tip}{}</text>"##,
                 xml_escape(&label)
             );
         }
     }
 }
 
-fn line(s: &mut String, table: &Table, chart: &Chart) {
+fn line(s: &mut String, f: Frame, table: &Table, chart: &Chart) {
     let cats = categories(table, &chart.x);
     let series: Vec<Vec<Option<f64>>> = chart.series.iter().map(|k| values(table, k)).collect();
     let max = nice_max(series.iter().flatten().flatten().fold(0.0f64, |a, b| a.max(*b)));
     let unit = chart.series.first().map(|k| unit_of(table, k)).unwrap_or_default();
-    legend(s, table, &chart.series);
-    y_axis(s, max, &unit);
     let n = cats.len();
-    let plot_w = W - LEFT - RIGHT;
+    let plot_w = f.w - LEFT - RIGHT;
+    let plan = plan_x(&cats, plot_w / n.max(1) as f64);
+    let f = Frame { bottom: if plan.turned { BOTTOM_TURNED } else { f.bottom }, ..f };
+    legend(s, table, &chart.series);
+    y_axis(s, f, max, &unit);
     let xs: Vec<f64> =
         (0..n).map(|i| if n == 1 { LEFT + plot_w / 2.0 } else { LEFT + plot_w * i as f64 / (n - 1) as f64 }).collect();
-    let y_of = |v: f64| TOP + (H - TOP - BOTTOM) * (1.0 - v / max);
+    let y_of = |v: f64| TOP + (H - TOP - f.bottom) * (1.0 - v / max);
     for (si, vals) in series.iter().enumerate() {
         let color = PALETTE[si % PALETTE.len()];
         let pts: Vec<String> =
@@ -254,10 +334,10 @@ fn line(s: &mut String, table: &Table, chart: &Chart) {
             }
         }
     }
-    x_labels(s, &cats, &xs);
+    x_labels(s, f, plan, &cats, &xs);
 }
 
-fn bars(s: &mut String, table: &Table, chart: &Chart, stacked: bool) {
+fn bars(s: &mut String, f: Frame, table: &Table, chart: &Chart, stacked: bool) {
     let cats = categories(table, &chart.x);
     let series: Vec<Vec<Option<f64>>> = chart.series.iter().map(|k| values(table, k)).collect();
     let top = if stacked {
@@ -267,14 +347,16 @@ fn bars(s: &mut String, table: &Table, chart: &Chart, stacked: bool) {
     };
     let max = nice_max(top);
     let unit = chart.series.first().map(|k| unit_of(table, k)).unwrap_or_default();
-    legend(s, table, &chart.series);
-    y_axis(s, max, &unit);
     let n = cats.len().max(1);
-    let slot = (W - LEFT - RIGHT) / n as f64;
+    let slot = (f.w - LEFT - RIGHT) / n as f64;
+    let plan = plan_x(&cats, slot);
+    let f = Frame { bottom: if plan.turned { BOTTOM_TURNED } else { f.bottom }, ..f };
+    legend(s, table, &chart.series);
+    y_axis(s, f, max, &unit);
     let group_w = slot * 0.72;
     let per = if stacked { group_w } else { group_w / series.len().max(1) as f64 };
-    let h_of = |v: f64| (H - TOP - BOTTOM) * (v.max(0.0) / max);
-    let base = H - BOTTOM;
+    let h_of = |v: f64| (H - TOP - f.bottom) * (v.max(0.0) / max);
+    let base = H - f.bottom;
     let mut xs = Vec::with_capacity(n);
     for (i, c) in cats.iter().enumerate() {
         let x0 = LEFT + slot * i as f64 + (slot - group_w) / 2.0;
@@ -299,10 +381,10 @@ fn bars(s: &mut String, table: &Table, chart: &Chart, stacked: bool) {
             );
         }
     }
-    x_labels(s, &cats, &xs);
+    x_labels(s, f, plan, &cats, &xs);
 }
 
-fn heatmap(s: &mut String, table: &Table, chart: &Chart) {
+fn heatmap(s: &mut String, f: Frame, table: &Table, chart: &Chart) {
     let Some(ykey) = chart.y.as_deref() else { return };
     let xs_all = categories(table, &chart.x);
     let ys_all = categories(table, ykey);
@@ -323,8 +405,10 @@ fn heatmap(s: &mut String, table: &Table, chart: &Chart) {
     let max = vals.iter().flatten().fold(0.0f64, |a, b| a.max(*b)).max(1e-9);
     let unit = unit_of(table, &vkey);
     let label_w = 120.0;
-    let cw = (W - label_w - RIGHT) / xs.len().max(1) as f64;
-    let ch = ((H - TOP - 56.0) / ys.len().max(1) as f64).min(34.0);
+    let cw = (f.w - label_w - RIGHT) / xs.len().max(1) as f64;
+    // The grid starts under the title and the colour legend.
+    let top = TOP + 14.0;
+    let ch = ((H - top - BOTTOM_TURNED) / ys.len().max(1) as f64).min(34.0);
     let _ = write!(
         s,
         r##"<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f1f3f6"/><line x1="0" y1="0" x2="0" y2="6" stroke="#c9ced6" stroke-width="2"/></pattern></defs>"##
@@ -334,13 +418,28 @@ fn heatmap(s: &mut String, table: &Table, chart: &Chart) {
         r##"<text x="{label_w}" y="14" fill="#4a5566">{}</text>"##,
         xml_escape(&format!("{} ({unit}); hatched: too few impressions", label_of(table, &vkey)))
     );
+    // Colour legend: the scale from the lowest to the highest value, under the title.
+    let min = vals.iter().flatten().fold(f64::INFINITY, |a, b| a.min(*b));
+    let min_text = value_text(if min.is_finite() { min } else { 0.0 }, &unit);
+    let lx = label_w + text_w(&min_text) + 4.0;
+    let ly = 22.0;
+    let _ = write!(
+        s,
+        r##"<defs><linearGradient id="heat-scale"><stop offset="0" stop-color="#e8eefd"/><stop offset="1" stop-color="#1f4abe"/></linearGradient></defs><text x="{:.1}" y="{:.1}" text-anchor="end" fill="#6b7687">{}</text><rect class="legend" x="{lx:.1}" y="{:.1}" width="120" height="10" fill="url(#heat-scale)"/><text x="{lx:.1}" y="{:.1}" dx="124" fill="#6b7687">{}</text>"##,
+        lx - 4.0,
+        ly + 9.0,
+        xml_escape(&min_text),
+        ly,
+        ly + 9.0,
+        xml_escape(&value_text(max, &unit))
+    );
     for (yi, y) in ys.iter().enumerate() {
         let _ = write!(
             s,
             r##"<text x="{}" y="{:.1}" text-anchor="end" fill="#4a5566">{}</text>"##,
             label_w - 6.0,
-            TOP + ch * (yi as f64 + 0.5) + 4.0,
-            xml_escape(&truncate(y, 18))
+            top + ch * (yi as f64 + 0.5) + 4.0,
+            xml_escape(&truncate(y, 16))
         );
     }
     for (i, v) in vals.iter().enumerate() {
@@ -348,7 +447,7 @@ fn heatmap(s: &mut String, table: &Table, chart: &Chart) {
         else {
             continue;
         };
-        let (x, y) = (label_w + cw * xi as f64, TOP + ch * yi as f64);
+        let (x, y) = (label_w + cw * xi as f64, top + ch * yi as f64);
         let fill = match v {
             Some(v) => {
                 let t = (v / max).clamp(0.0, 1.0);
@@ -371,25 +470,28 @@ fn heatmap(s: &mut String, table: &Table, chart: &Chart) {
             xml_escape(&tip)
         );
     }
-    for (xi, x) in xs.iter().enumerate() {
+    let step = (TURNED_SPACING / cw.max(1e-9)).ceil().max(1.0) as usize;
+    for (xi, x) in xs.iter().enumerate().filter(|(i, _)| i % step == 0) {
         let cx = label_w + cw * (xi as f64 + 0.5);
-        let cy = TOP + ch * ys.len() as f64 + 12.0;
+        let cy = top + ch * ys.len() as f64 + 12.0;
+        let label = truncate(x, 14);
+        let tip = if label != *x { format!("<title>{}</title>", xml_escape(x)) } else { String::new() };
         let _ = write!(
             s,
-            r##"<text x="{cx:.1}" y="{cy:.1}" text-anchor="end" transform="rotate(-30 {cx:.1} {cy:.1})" fill="#4a5566">{}</text>"##,
-            xml_escape(&truncate(x, 14))
+            r##"<text class="x-label" x="{cx:.1}" y="{cy:.1}" text-anchor="end" transform="rotate(-35 {cx:.1} {cy:.1})" fill="#4a5566">{tip}{}</text>"##,
+            xml_escape(&label)
         );
     }
 }
 
-fn funnel(s: &mut String, table: &Table, chart: &Chart) {
+fn funnel(s: &mut String, f: Frame, table: &Table, chart: &Chart) {
     let cats = categories(table, &chart.x);
     let vkey = chart.series.first().cloned().unwrap_or_default();
     let vals = values(table, &vkey);
     let first = vals.first().copied().flatten().unwrap_or(0.0).max(1e-9);
     let row_h = (H - TOP - 8.0) / cats.len().max(1) as f64;
     let label_w = 150.0;
-    let full = W - label_w - 90.0;
+    let full = (f.w - label_w - 90.0).max(40.0);
     let unit = unit_of(table, &vkey);
     legend(s, table, &chart.series);
     for (i, (c, v)) in cats.iter().zip(&vals).enumerate() {
