@@ -9,6 +9,7 @@ mod crash;
 mod dashboards;
 mod destinations;
 mod export;
+mod golden;
 mod identity;
 mod keys;
 mod ledger;
