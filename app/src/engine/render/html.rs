@@ -86,37 +86,56 @@ pub fn render_html(report: &Report) -> String {
         if let Some(c) = &t.chart {
             o.push_str(&render_svg(t, c));
         }
-        if t.rows.is_empty() {
-            o.push_str("<p class=\"note\">No data for this period.</p></section>");
+        if super::in_appendix(t) {
+            let _ = write!(o, "<p class=\"note\">{}</p></section>", escape(&super::appendix_note(t)));
             continue;
         }
-        // As in the PDF: long text (an anomaly's explanation) is a full-width line under its row.
-        let detail = detail_column(t);
-        let shown: Vec<_> = shown_columns(t).filter(|(j, _)| Some(*j) != detail).collect();
-        o.push_str("<table><thead><tr>");
-        for (_, c) in &shown {
-            let num = if crate::model::chart::plottable(c.kind) { " class=\"num\"" } else { "" };
-            let _ = write!(o, "<th{num}>{}</th>", escape(&c.label));
+        table_html(&mut o, t);
+        o.push_str("</section>");
+    }
+    let appendix: Vec<_> = report.sections.iter().filter(|t| super::in_document(t) && super::in_appendix(t)).collect();
+    if !appendix.is_empty() {
+        o.push_str("<h2>Appendix</h2>");
+        for t in appendix {
+            let _ = write!(o, "<section><h3>{}</h3>", escape(&t.title));
+            table_html(&mut o, t);
+            o.push_str("</section>");
         }
-        o.push_str("</tr></thead><tbody>");
-        for i in 0..t.rows.len() {
-            o.push_str("<tr>");
-            for (j, c) in &shown {
-                let num = if crate::model::chart::plottable(c.kind) { " class=\"num\"" } else { "" };
-                let _ = write!(o, "<td{num}>{}</td>", escape(&display_cell(t, i, *j)));
-            }
-            o.push_str("</tr>");
-            if let Some(j) = detail {
-                let _ = write!(
-                    o,
-                    "<tr class=\"detail\"><td colspan=\"{}\">{}</td></tr>",
-                    shown.len(),
-                    escape(&display_cell(t, i, j))
-                );
-            }
-        }
-        o.push_str("</tbody></table></section>");
     }
     o.push_str("</main></body></html>");
     o
+}
+
+/// A section's table (or that it has no data).
+fn table_html(o: &mut String, t: &crate::model::Table) {
+    if t.rows.is_empty() {
+        o.push_str("<p class=\"note\">No data for this period.</p>");
+        return;
+    }
+    // As in the PDF: long text (an anomaly's explanation) is a full-width line under its row.
+    let detail = detail_column(t);
+    let shown: Vec<_> = shown_columns(t).filter(|(j, _)| Some(*j) != detail).collect();
+    o.push_str("<table><thead><tr>");
+    for (_, c) in &shown {
+        let num = if crate::model::chart::plottable(c.kind) { " class=\"num\"" } else { "" };
+        let _ = write!(o, "<th{num}>{}</th>", escape(&c.label));
+    }
+    o.push_str("</tr></thead><tbody>");
+    for i in 0..t.rows.len() {
+        o.push_str("<tr>");
+        for (j, c) in &shown {
+            let num = if crate::model::chart::plottable(c.kind) { " class=\"num\"" } else { "" };
+            let _ = write!(o, "<td{num}>{}</td>", escape(&display_cell(t, i, *j)));
+        }
+        o.push_str("</tr>");
+        if let Some(j) = detail {
+            let _ = write!(
+                o,
+                "<tr class=\"detail\"><td colspan=\"{}\">{}</td></tr>",
+                shown.len(),
+                escape(&display_cell(t, i, j))
+            );
+        }
+    }
+    o.push_str("</tbody></table>");
 }

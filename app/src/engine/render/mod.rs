@@ -90,6 +90,20 @@ pub fn in_document(t: &Table) -> bool {
     t.col("chip").is_none()
 }
 
+/// Longest table a document shows beside its chart; a longer one (a 90-row segment × offer grid,
+/// a 90-day daily series) goes to the appendix, the chart being the point.
+pub const APPENDIX_ROWS: usize = 30;
+
+/// Whether a section's table goes to the document's appendix.
+pub fn in_appendix(t: &Table) -> bool {
+    t.chart.is_some() && t.rows.len() > APPENDIX_ROWS
+}
+
+/// What a section says where its table was moved to the appendix.
+pub fn appendix_note(t: &Table) -> String {
+    format!("The {} rows of this table are in the appendix.", t.rows.len())
+}
+
 /// The formatted KPI lines of a KPI table (one with a `chip` column).
 pub fn kpi_lines(t: &Table) -> Vec<KpiLine> {
     (0..t.rows.len())

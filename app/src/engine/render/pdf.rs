@@ -302,6 +302,8 @@ fn push_section(out: &mut String, table: &Table, paragraph: Option<&str>, chart:
     push_opt_str(out, paragraph);
     out.push_str(",\n      chart: ");
     push_opt_str(out, chart);
+    out.push_str(",\n      appendix: ");
+    push_opt_str(out, super::in_appendix(table).then(|| super::appendix_note(table)).as_deref());
 
     // A long-text column (an anomaly's explanation) reads as a full-width line under its row's
     // figures instead of a narrow column wrapped a word or two per line.

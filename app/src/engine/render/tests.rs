@@ -255,3 +255,35 @@ fn long_text_is_a_full_width_line_under_its_row_not_a_narrow_column() {
     }
     assert_eq!(doc.get_pages().len(), 1, "twelve explained rows fit one page");
 }
+
+#[test]
+fn a_long_table_under_a_chart_goes_to_the_appendix_in_full() {
+    let mut daily = Table::new(
+        "revenue_trend",
+        "Revenue trend",
+        vec![Column::new("day", "Day", ColumnKind::Date), Column::new("revenue", "Revenue", ColumnKind::Money)],
+    );
+    for d in 0..90 {
+        daily.push(vec![Cell::from(format!("2026-09-{:02}", d % 30 + 1)), Cell::Num(100.0 + d as f64)]);
+    }
+    daily.chart = Some(Chart::new(ChartKind::Line, "day", &["revenue"]));
+    let mut r = report(3);
+    r.sections = vec![daily, r.sections[0].clone()];
+    let html = render_html(&r);
+    let (body, appendix) = html.split_once("<h2>Appendix</h2>").expect("an appendix");
+    assert!(body.contains("The 90 rows of this table are in the appendix."));
+    assert!(!body.contains(">$189.00</td>"), "the long table is not beside its chart");
+    assert!(appendix.contains(">$189.00</td>") && appendix.contains("<h3>Revenue trend</h3>"));
+    assert!(!appendix.contains("Offer performance"), "a short table stays in its section");
+    let pdf = render_pdf(&r).unwrap();
+    let doc = lopdf::Document::load_mem(&pdf).unwrap();
+    let text: String = doc
+        .extract_text_chunks(&doc.get_pages().keys().copied().collect::<Vec<_>>())
+        .into_iter()
+        .filter_map(Result::ok)
+        .collect();
+    let squashed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let at = squashed.find("Appendix").expect("the PDF has an appendix");
+    assert!(squashed[..at].contains("The90rowsofthistableareintheappendix."));
+    assert!(squashed[at..].contains("$189.00") && !squashed[..at].contains("$189.00"));
+}
