@@ -250,19 +250,36 @@ fn observations(r: &Report) -> Vec<Obs> {
     }
     if let Some(t) = section(r, "model_auc_summary") {
         if let Some(i) = ranked(t, "delta", None).last().copied() {
+            let model = text(t, i, "model");
+            // A cause the data supports: the same model's inputs drifting.
+            let drift = section(r, "model_drift").and_then(|d| {
+                (0..d.rows.len())
+                    .find(|j| text(d, *j, "model") == model && text(d, *j, "status") != "ok")
+                    .map(|j| format!(", as its inputs drifted (PSI {})", text(d, j, "psi")))
+            });
+            let falling = num(t, i, "delta").is_some_and(|d| d < 0.0);
             out.push(obs(
                 "model_auc_summary",
                 format!(
-                    "{}'s AUC moved from {} to {} ({}).",
-                    text(t, i, "model"),
+                    "{model}'s AUC moved from {} to {} ({}){}.",
                     text(t, i, "previous_auc"),
                     text(t, i, "latest_auc"),
-                    text(t, i, "delta")
+                    text(t, i, "delta"),
+                    if falling { drift.unwrap_or_default() } else { String::new() }
                 ),
                 num(t, i, "delta").is_some_and(|d| d < 0.0).then(|| {
                     format!("Watch {}: the weakest AUC trend, now {}.", text(t, i, "model"), text(t, i, "latest_auc"))
                 }),
             ));
+        }
+    }
+    // A falling AUC explained by its model's drift says both at once, where the drift was.
+    let at = |src: &str, out: &[Obs]| out.iter().position(|o| o.source == src);
+    if let (Some(ai), Some(di)) = (at("model_auc_summary", &out), at("model_drift", &out)) {
+        if out[ai].sentence.contains("as its inputs drifted") && !out[di].sentence.contains(';') {
+            let mut auc = out.remove(ai);
+            auc.point = out[di].point.take().or(auc.point);
+            out[di] = auc;
         }
     }
     for (src, label, key, noun, what, vol) in [
@@ -285,12 +302,37 @@ fn observations(r: &Report) -> Vec<Obs> {
         }
     }
     if let Some(t) = section(r, "pipeline_runs") {
-        let failed = (0..t.rows.len()).filter(|i| text(t, *i, "status") == "failed").count();
-        out.push(obs(
-            "pipeline_runs",
-            format!("{failed} of the {} most recent pipeline runs failed.", t.rows.len()),
-            (failed > 0).then(|| format!("Look at the failed pipeline runs: {failed} of the last {}.", t.rows.len())),
-        ));
+        let failed: Vec<usize> = (0..t.rows.len()).filter(|i| text(t, *i, "status") == "failed").collect();
+        // Since when (the earliest failure listed) and why (the error most of them give).
+        let since = failed.iter().map(|i| text(t, *i, "started")).filter(|s| s.len() >= 10).min();
+        let mut errors: Vec<(String, usize)> = Vec::new();
+        for i in &failed {
+            let e = text(t, *i, "error");
+            if e.is_empty() || e == "—" {
+                continue;
+            }
+            match errors.iter_mut().find(|(x, _)| *x == e) {
+                Some((_, n)) => *n += 1,
+                None => errors.push((e, 1)),
+            }
+        }
+        errors.sort_by_key(|e| std::cmp::Reverse(e.1));
+        let mut sentence = format!("{} of the {} most recent pipeline runs failed", failed.len(), t.rows.len());
+        if let Some(day) = &since {
+            sentence.push_str(&format!(", the first on {} (UTC)", &day[..10]));
+        }
+        match errors.first() {
+            Some((e, n)) if *n * 2 > failed.len() => sentence.push_str(&format!(", most with \u{201c}{e}\u{201d}.")),
+            _ => sentence.push('.'),
+        }
+        let point = errors.first().map(|(e, _)| {
+            format!(
+                "Fix the cause the failed pipeline runs give, \u{201c}{e}\u{201d}: {} of the last {} failed.",
+                failed.len(),
+                t.rows.len()
+            )
+        });
+        out.push(obs("pipeline_runs", sentence, point.filter(|_| !failed.is_empty())));
     }
     if let Some(t) = section(r, "decision_pipeline") {
         let red: Vec<usize> = (0..t.rows.len()).filter(|i| text(t, *i, "flag") == "flagged").collect();
