@@ -44,6 +44,9 @@ pub struct Column {
     /// number format): the dashboard and every document leave it out.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub internal: bool,
+    /// Decimals a person is shown (a z-score: 1), where the kind's default does not fit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decimals: Option<u8>,
 }
 
 impl Column {
@@ -55,7 +58,12 @@ impl Column {
             ColumnKind::Duration => Some("ms".to_string()),
             _ => None,
         };
-        Column { key: key.into(), label: label.into(), kind, unit, internal: false }
+        Column { key: key.into(), label: label.into(), kind, unit, internal: false, decimals: None }
+    }
+
+    /// The same column shown with `d` decimals.
+    pub fn decimals(self, d: u8) -> Self {
+        Column { decimals: Some(d), ..self }
     }
 
     /// A column no person is shown (see [`Column::internal`]).
@@ -231,7 +239,12 @@ pub fn display_cell(t: &Table, row: usize, col: usize) -> String {
     let (Some(r), Some(c)) = (t.rows.get(row), t.columns.get(col)) else { return String::new() };
     let cell = r.get(col).unwrap_or(&Cell::Null);
     match (t.cell(row, "format"), cell, c.kind) {
-        (Some(Cell::Text(format)), _, _) if matches!(c.key.as_str(), "value" | "previous") => format_kpi(cell, format),
+        (Some(Cell::Text(format)), _, _) if matches!(c.key.as_str(), "value" | "previous" | "current" | "baseline") => {
+            format_kpi(cell, format)
+        }
+        (_, Cell::Int(_) | Cell::Num(_), _) if c.decimals.is_some() => {
+            group_thousands(cell.as_f64().unwrap_or_default(), c.decimals.unwrap_or(0) as usize)
+        }
         // Documents state instants in UTC, as their period does: "Wed 25 Nov 2026, 08:19 UTC".
         (_, Cell::Text(at), ColumnKind::Timestamp) => match chrono::DateTime::parse_from_rfc3339(at) {
             Ok(when) => when.with_timezone(&chrono::Utc).format("%a %-d %b %Y, %H:%M UTC").to_string(),
@@ -290,6 +303,26 @@ pub fn group_thousands(v: f64, decimals: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_person_reads_means_in_their_rows_unit_and_z_scores_to_one_decimal() {
+        let mut t = Table::new(
+            "anomalies",
+            "Anomalies",
+            vec![
+                Column::new("current", "Period mean", ColumnKind::Number),
+                Column::new("z_score", "z-score", ColumnKind::Number).decimals(1),
+                Column::internal("format", ColumnKind::Text),
+            ],
+        );
+        t.push(vec![Cell::Num(6.982), Cell::Num(-3.88), Cell::from("percent")]);
+        t.push(vec![Cell::Num(1799.24), Cell::Num(6.48), Cell::from("duration")]);
+        assert_eq!(display_cell(&t, 0, 0), "7.0 %");
+        assert_eq!(display_cell(&t, 0, 1), "-3.9");
+        assert_eq!(display_cell(&t, 1, 0), "1,799.2 ms");
+        assert_eq!(display_cell(&t, 1, 1), "6.5");
+        assert_eq!(shown_columns(&t).count(), 2, "the format column is nobody's to read");
+    }
 
     #[test]
     fn cells_serialise_as_plain_json_values_and_back() {

@@ -164,12 +164,15 @@ pub async fn source(ctx: &Ctx<'_>) -> Result<Table, AppError> {
             Column::new("current", "Period mean", ColumnKind::Number),
             Column::new("baseline", "Baseline mean", ColumnKind::Number),
             Column::new("delta_pct", "Δ vs baseline", ColumnKind::Percent),
-            Column::new("z_score", "z-score", ColumnKind::Number),
+            Column::new("z_score", "z-score", ColumnKind::Number).decimals(1),
             Column::new("explanation", "Explanation", ColumnKind::Text),
+            // The means are in their metric's unit: a rate's in percent, a latency's in ms.
+            Column::internal("format", ColumnKind::Text),
         ],
     );
     for a in detect(ctx, w).await? {
         let explanation = explain(&a);
+        let format = if a.metric.contains("latency") { "duration" } else { "percent" };
         t.push(vec![
             Cell::from(a.severity),
             Cell::from(a.metric),
@@ -179,6 +182,7 @@ pub async fn source(ctx: &Ctx<'_>) -> Result<Table, AppError> {
             Cell::from(round(a.delta_pct, 1)),
             Cell::from(round(a.z, 2)),
             Cell::from(explanation),
+            Cell::from(format),
         ]);
     }
     t.note = Some(format!(
