@@ -23,15 +23,23 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
     }
 }
 
-/// A JSON body; malformed JSON is 400, a wrong shape 422, both in the envelope.
+/// A JSON object body; malformed JSON is 400, a wrong shape 422, both in the envelope. Every body
+/// the API takes is an object: anything else is refused here, before serde — whose derived
+/// structs also accept an array of their fields in order, so `[]` once passed for an update
+/// whose fields are all optional.
 pub struct Body<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Body(v)),
+        match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) if !v.is_object() => {
+                Err(AppError::new(ErrorCode::ValidationError, "the body must be a JSON object"))
+            }
+            Ok(axum::Json(v)) => serde_json::from_value(v)
+                .map(Body)
+                .map_err(|e| AppError::new(ErrorCode::ValidationError, format!("the body does not fit: {e}"))),
             Err(JsonRejection::JsonDataError(e)) => Err(AppError::new(ErrorCode::ValidationError, e.body_text())),
             Err(JsonRejection::JsonSyntaxError(e)) => {
                 Err(AppError::new(ErrorCode::BadRequest, format!("malformed JSON: {}", e.body_text())))

@@ -419,3 +419,30 @@ async fn expired_sessions_are_purged_by_the_housekeeping() {
     }
     panic!("the expired session was never purged");
 }
+
+db_test!(a_body_that_is_not_a_json_object_is_refused_and_changes_nothing, |app| {
+    let t = app.tenant("acme").await;
+    let admin = app.client_as(&t, Role::Admin).await;
+    let (code, ana) = status_of(
+        admin
+            .post(app.url("/api/v1/users"))
+            .json(&json!({"email": "ana@acme.test", "name": "Ana", "role": "viewer", "password": "initial-pass-1"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 201, "{ana}");
+    let url = app.url(&format!("/api/v1/users/{}", ana["id"].as_str().unwrap()));
+    // serde's derived structs take an array of their fields in order: `[]` was an empty update (200).
+    for body in [json!([]), json!(["editor"]), json!("x"), json!(null)] {
+        let (code, e) = status_of(admin.patch(&url).json(&body).send().await.unwrap()).await;
+        assert_eq!(code, 422, "{body}: {e}");
+        assert_eq!(e["error"]["code"], "VALIDATION_ERROR", "{e}");
+    }
+    let (code, e) = status_of(admin.post(app.url("/api/v1/users")).json(&json!([])).send().await.unwrap()).await;
+    assert_eq!(code, 422, "{e}");
+    let (_, list) = status_of(admin.get(app.url("/api/v1/users")).send().await.unwrap()).await;
+    let now = list["data"].as_array().unwrap().iter().find(|u| u["id"] == ana["id"]).cloned().unwrap();
+    assert_eq!((&now["role"], &now["name"]), (&json!("viewer"), &json!("Ana")), "nothing changed: {now}");
+});
