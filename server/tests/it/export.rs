@@ -131,17 +131,10 @@ db_test!(no_document_shows_an_internal_key_or_a_float_where_an_integer_is_meant,
     use app::model::{Cell, Dashboard, Period};
     let t = app.tenant("acme").await;
     app::engine::demo::load(&app.state.db, &t.id, 3, 0.05, NOW).await.unwrap();
-    let opts = app::engine::report::Options { narrative: true, ..Default::default() };
     let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
     for d in Dashboard::ALL {
         for p in Period::ALL {
-            let req = app::engine::sources::Request {
-                key: d.key(),
-                period: Some(p.key()),
-                segment_id: None,
-                params: Default::default(),
-            };
-            let r = app::engine::report::assemble(&app.state, &t.id, "Acme", req, &opts).await.unwrap();
+            let r = common::narrated_report(&app, &t.id, d.key(), p.key()).await;
             let html = render_html(&r);
             let md = render_markdown(&r);
             let csv = String::from_utf8(render_csv(&r).unwrap()).unwrap();

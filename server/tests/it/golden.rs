@@ -7,16 +7,9 @@ use crate::common::{self, Backend, TestApp};
 use app::model::{Dashboard, Period, Report};
 
 async fn reports(app: &TestApp, tenant: &str, dashboard: Dashboard) -> Vec<(Period, Report)> {
-    let opts = app::engine::report::Options { narrative: true, ..Default::default() };
     let mut out = Vec::new();
     for p in Period::ALL {
-        let req = app::engine::sources::Request {
-            key: dashboard.key(),
-            period: Some(p.key()),
-            segment_id: None,
-            params: Default::default(),
-        };
-        out.push((p, app::engine::report::assemble(&app.state, tenant, "Acme", req, &opts).await.unwrap()));
+        out.push((p, common::narrated_report(app, tenant, dashboard.key(), p.key()).await));
     }
     out
 }

@@ -66,6 +66,25 @@ async fn app_with(provider: &str, server: &MockServer, extra: &[(&str, &str)]) -
     (app, t.id)
 }
 
+/// An app whose tenant's AI provider is Bedrock at `server` (set through the settings API, as an
+/// admin does: Bedrock has no environment configuration).
+async fn bedrock_app(server: &MockServer, model: &str, secret: &str) -> (TestApp, String) {
+    let app = TestApp::start_with(
+        Backend::Sqlite,
+        &[
+            ("NARRATE_ALLOW_PRIVATE_DESTINATIONS", "1"),
+            ("NARRATE_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="),
+        ],
+    )
+    .await
+    .unwrap();
+    let t = app.tenant("acme").await;
+    let admin = app.client_as(&t, Role::Admin).await;
+    let body = json!({"provider": "bedrock", "model": model, "baseUrl": server.uri(), "region": "eu-west-1", "apiKey": "AKIDTEST", "secret": secret});
+    assert_eq!(admin.put(app.url("/api/v1/ai/provider")).json(&body).send().await.unwrap().status(), 200);
+    (app, t.id)
+}
+
 fn body_json(r: &Request) -> Value {
     serde_json::from_slice(&r.body).unwrap()
 }
@@ -153,22 +172,8 @@ async fn bedrock_converse_requests_are_signed_with_sigv4() {
         .expect(1)
         .mount(&server)
         .await;
-    let uri = server.uri();
-    let app = TestApp::start_with(
-        Backend::Sqlite,
-        &[
-            ("NARRATE_ALLOW_PRIVATE_DESTINATIONS", "1"),
-            ("NARRATE_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="),
-        ],
-    )
-    .await
-    .unwrap();
-    let t = app.tenant("acme").await;
-    let admin = app.client_as(&t, Role::Admin).await;
-    let body = json!({"provider": "bedrock", "model": "anthropic.claude-3-haiku-20240307-v1:0", "baseUrl": uri, "region": "eu-west-1", "apiKey": "AKIDTEST", "secret": "bedrock-secret-value"});
-    let r = admin.put(app.url("/api/v1/ai/provider")).json(&body).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    let n = narrative::narrate(&app.state, &t.id, &report(), None).await;
+    let (app, tenant) = bedrock_app(&server, "anthropic.claude-3-haiku-20240307-v1:0", "bedrock-secret-value").await;
+    let n = narrative::narrate(&app.state, &tenant, &report(), None).await;
     assert_eq!((n.provider.as_str(), n.fallback), ("bedrock", false), "{:?}", n.fallback_reason);
     let req = &server.received_requests().await.unwrap()[0];
     let auth = req.headers.get("authorization").unwrap().to_str().unwrap();
@@ -319,20 +324,8 @@ async fn every_provider_kind_has_invented_figures_beside_real_ones_refused() {
                 .mount(&server)
                 .await;
             let n = if kind == "bedrock" {
-                let app = TestApp::start_with(
-                    Backend::Sqlite,
-                    &[
-                        ("NARRATE_ALLOW_PRIVATE_DESTINATIONS", "1"),
-                        ("NARRATE_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="),
-                    ],
-                )
-                .await
-                .unwrap();
-                let t = app.tenant("acme").await;
-                let admin = app.client_as(&t, Role::Admin).await;
-                let body = json!({"provider": "bedrock", "model": "m", "baseUrl": server.uri(), "region": "eu-west-1", "apiKey": "AKIDTEST", "secret": "s"});
-                assert_eq!(admin.put(app.url("/api/v1/ai/provider")).json(&body).send().await.unwrap().status(), 200);
-                narrative::narrate(&app.state, &t.id, &report(), None).await
+                let (app, tenant) = bedrock_app(&server, "m", "s").await;
+                narrative::narrate(&app.state, &tenant, &report(), None).await
             } else {
                 let (app, tenant) = app_with(kind, &server, &[]).await;
                 narrate(&app, &tenant).await
@@ -348,16 +341,9 @@ async fn every_provider_kind_has_invented_figures_beside_real_ones_refused() {
 db_test!(the_builtin_narrative_of_every_dashboard_and_period_is_grounded, |app| {
     let t = app.tenant("acme").await;
     app::engine::demo::load(&app.state.db, &t.id, 3, 0.05, common::NOW).await.unwrap();
-    let opts = app::engine::report::Options { narrative: true, ..Default::default() };
     for d in Dashboard::ALL {
         for p in Period::ALL {
-            let req = app::engine::sources::Request {
-                key: d.key(),
-                period: Some(p.key()),
-                segment_id: None,
-                params: Default::default(),
-            };
-            let r = app::engine::report::assemble(&app.state, &t.id, "Acme", req, &opts).await.unwrap();
+            let r = common::narrated_report(&app, &t.id, d.key(), p.key()).await;
             let n = r.narrative.clone().expect("a narrative");
             assert_eq!(n.provider, "builtin");
             assert_eq!(narrative::grounding::check(&n, &r), Ok(()), "{} {}: {n:?}", d.key(), p.key());

@@ -205,6 +205,18 @@ fn hostile_text_renders_safely_in_every_format() {
     assert!(pdf.starts_with(b"%PDF"));
 }
 
+/// A PDF's text without whitespace (extraction splits runs arbitrarily).
+fn squashed_text(pdf: &[u8]) -> String {
+    let doc = lopdf::Document::load_mem(pdf).unwrap();
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    doc.extract_text_chunks(&pages)
+        .into_iter()
+        .filter_map(Result::ok)
+        .flat_map(|t| t.chars().collect::<Vec<_>>())
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
 /// An anomalies-like table: figures, then a sentence of explanation per row.
 fn explained(rows: usize) -> Report {
     let mut t = Table::new(
@@ -235,13 +247,7 @@ fn long_text_is_a_full_width_line_under_its_row_not_a_narrow_column() {
     assert!(!html.contains(">Explanation</th>"), "no column for it");
     assert_eq!(html.matches("<tr class=\"detail\"><td colspan=\"2\">Explanation ").count(), 12);
     let pdf = render_pdf(&r).unwrap();
-    let doc = lopdf::Document::load_mem(&pdf).unwrap();
-    let text: String = doc
-        .extract_text_chunks(&doc.get_pages().keys().copied().collect::<Vec<_>>())
-        .into_iter()
-        .filter_map(Result::ok)
-        .collect();
-    let squashed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let squashed = squashed_text(&pdf);
     assert!(!squashed.contains("z-scoreExplanation"), "no column head for it");
     // Each explanation follows its own figures, whole (one line, not a word or two per line).
     for i in 0..12 {
@@ -253,7 +259,7 @@ fn long_text_is_a_full_width_line_under_its_row_not_a_narrow_column() {
             &squashed[at..at + 60]
         );
     }
-    assert_eq!(doc.get_pages().len(), 1, "twelve explained rows fit one page");
+    assert_eq!(lopdf::Document::load_mem(&pdf).unwrap().get_pages().len(), 1, "twelve explained rows fit one page");
 }
 
 #[test]
@@ -276,13 +282,7 @@ fn a_long_table_under_a_chart_goes_to_the_appendix_in_full() {
     assert!(appendix.contains(">$189.00</td>") && appendix.contains("<h3>Revenue trend</h3>"));
     assert!(!appendix.contains("Offer performance"), "a short table stays in its section");
     let pdf = render_pdf(&r).unwrap();
-    let doc = lopdf::Document::load_mem(&pdf).unwrap();
-    let text: String = doc
-        .extract_text_chunks(&doc.get_pages().keys().copied().collect::<Vec<_>>())
-        .into_iter()
-        .filter_map(Result::ok)
-        .collect();
-    let squashed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let squashed = squashed_text(&pdf);
     let at = squashed.find("Appendix").expect("the PDF has an appendix");
     assert!(squashed[..at].contains("The90rowsofthistableareintheappendix."));
     assert!(squashed[at..].contains("$189.00") && !squashed[..at].contains("$189.00"));

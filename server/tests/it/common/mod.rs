@@ -245,6 +245,14 @@ pub async fn small_report(
     r.json().await.unwrap()
 }
 
+/// The report of a dashboard view of `tenant_id` (tenant name "Acme"), with its narrative, as
+/// Export and Run Now assemble it.
+pub async fn narrated_report(app: &TestApp, tenant_id: &str, key: &str, period: &str) -> app::model::Report {
+    let req = app::engine::sources::Request { key, period: Some(period), segment_id: None, params: Default::default() };
+    let opts = app::engine::report::Options { narrative: true, ..Default::default() };
+    app::engine::report::assemble(&app.state, tenant_id, "Acme", req, &opts).await.unwrap()
+}
+
 /// Makes schedules due at `at` (as if their slot had come), straight in the database.
 pub async fn make_due(pool: &sqlx::AnyPool, schedule_ids: &[String], at: i64) {
     for id in schedule_ids {
