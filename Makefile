@@ -7,7 +7,7 @@ export LEPTOS_SITE_ROOT ?= target/site
 CARGO_LEPTOS_VERSION := 0.3.11
 WASM_BINDGEN_VERSION := 0.2.130
 
-.PHONY: run build serve test check fmt lint unit e2e contract screens bench tools node-tools py-tools clean
+.PHONY: run build site test-bins serve test check fmt lint unit e2e contract screens bench tools node-tools py-tools clean
 
 ## Build in release mode and serve on http://127.0.0.1:3000 with the demo tenant.
 run: build
@@ -19,30 +19,48 @@ build: tools
 	@ls -l $(LEPTOS_SITE_ROOT)/pkg
 
 ## Formatting, clippy (native and wasm), unit + integration tests, end-to-end tests in Chromium,
-## and the API contract (schemathesis against a live server, one API key per role).
+## and the API contract (schemathesis against a live server, one API key per role). Ordered to fail
+## fast: the seconds-long checks first, the browser last.
+##
+## The end-to-end tests and the contract run the server binary the integration tests already built
+## (`debug/narrate`: the same code, built once with the same features as the tests, so its
+## dependencies are compiled once instead of a second time at opt-level 3) against the release wasm
+## (`make site`). `make build` / `make run` remain the release server.
 test: tools fmt lint unit e2e contract
+
+TEST_BIN := $(CARGO_TARGET_DIR)/debug/narrate
 
 fmt:
 	cargo fmt --all -- --check
 
+# One clippy invocation for app and server: their dependencies are checked once, with one feature set.
 lint:
-	cargo clippy -p app --features ssr --all-targets -- -D warnings
-	cargo clippy -p server --all-targets -- -D warnings
+	cargo clippy -p app -p server --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
+# One test invocation for both crates (app builds with `ssr` because server asks for it): one
+# feature unification, so no dependency is compiled twice, and it builds `debug/narrate` as well.
 unit:
-	cargo test -p app --features ssr
-	cargo test -p server
+	cargo test -p app -p server
 
-e2e: build node-tools
-	cd end2end && npx playwright test
+# The debug server binary exactly as `make unit` builds it (a no-op after it).
+test-bins: tools
+	cargo test -p app -p server --no-run
+
+# The release site alone: wasm (wasm-release profile, wasm-opt), JS glue, CSS and assets.
+site: tools
+	cargo leptos build --release --frontend-only
+	@ls -l $(LEPTOS_SITE_ROOT)/pkg
+
+e2e: test-bins site node-tools
+	cd end2end && NARRATE_BIN=$(TEST_BIN) npx playwright test
 
 ## Screenshots of every page at 1440×900 and 390×844 into end2end/screens/out/, to look at.
 screens: build node-tools
 	cd end2end && npx playwright test --config screens.config.ts
 
-contract: build py-tools
-	./scripts/api-contract.sh
+contract: test-bins site py-tools
+	NARRATE_BIN=$(TEST_BIN) ./scripts/api-contract.sh
 
 bench: tools
 	./scripts/bench.sh
@@ -57,6 +75,8 @@ tools:
 	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" || \
 		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
 	@test -x node_modules/.bin/wasm-opt || npm ci --no-audit --no-fund
+	@test -e /usr/libexec/mold/ld || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q mold) \
+		|| echo "mold not installed: linking with the system linker (slower, same result)"
 
 node-tools:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)

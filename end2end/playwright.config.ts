@@ -1,10 +1,12 @@
-// End-to-end tests: Debian's Chromium (never a downloaded browser) against the real release
-// server on a fresh SQLite database with the demo tenant.
+// End-to-end tests: Debian's Chromium (never a downloaded browser) against the real server on a
+// fresh SQLite database with the demo tenant and the release wasm. `make e2e` passes the server
+// binary the integration tests built (NARRATE_BIN); without it, the release server of `make build`.
 import { defineConfig } from "@playwright/test";
 import * as os from "os";
 import * as path from "path";
 
 const targetDir = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), ".cache", "narrate-target");
+const serverBin = process.env.NARRATE_BIN || path.join(targetDir, "release", "narrate");
 const port = Number(process.env.E2E_PORT || 3100);
 const dataDir = path.join(os.tmpdir(), `narrate-e2e-${process.pid}`);
 
@@ -34,7 +36,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `rm -rf ${dataDir} && mkdir -p ${dataDir} && ${targetDir}/release/narrate serve`,
+    command: `rm -rf ${dataDir} && mkdir -p ${dataDir} && ${serverBin} serve`,
     cwd: "..",
     url: `http://127.0.0.1:${port}/healthz`,
     timeout: 120_000,
