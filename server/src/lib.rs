@@ -4,6 +4,15 @@
 
 #![recursion_limit = "256"]
 
+/// The process's allocator. glibc's malloc keeps freed memory in per-thread arenas (one per tokio
+/// worker that ever allocated) and rarely returns it, so the server's RSS after a burst of PDF renders
+/// or a demo load stayed at the burst's peak; mimalloc returns freed pages. Measured against the
+/// system allocator by `cargo bench -p server --bench render` (RSS over 1 000 renders), recorded in
+/// BENCHMARKS.md; `--no-default-features` builds with the system allocator to compare.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod middleware;
 pub mod rest;
 
