@@ -94,9 +94,10 @@ pub struct Background {
     stop_keeper: tokio::sync::watch::Sender<bool>,
     ticker: Option<tokio::task::JoinHandle<()>>,
     keeper: tokio::task::JoinHandle<()>,
+    warmer: Option<tokio::task::JoinHandle<()>>,
 }
 
-/// Starts the lease keeper and, when configured, the built-in ticker.
+/// Starts the lease keeper and, when configured, the built-in ticker and the dashboards' warmer.
 pub fn start_background(state: &AppState) -> Background {
     use app::engine::scheduler::{leases, ticker};
     let (stop_ticker, ticker_rx) = tokio::sync::watch::channel(false);
@@ -112,7 +113,32 @@ pub fn start_background(state: &AppState) -> Background {
         run_budget_secs = state.config.run_budget().as_secs(),
         "run executor started"
     );
-    Background { stop_ticker, stop_keeper, ticker, keeper }
+    let warmer = state.config.warm_dashboards.then(|| tokio::spawn(warm_dashboards(state.clone())));
+    Background { stop_ticker, stop_keeper, ticker, keeper, warmer }
+}
+
+/// Fills the dashboards' day cache once at start-up — in the background, so readiness never waits
+/// for it — and again a minute after each UTC midnight, when a new day enters every window (and its
+/// previous window). See `sources::warm`.
+async fn warm_dashboards(state: AppState) {
+    loop {
+        match app::engine::sources::warm(&state.db, state.clock.now_ms()).await {
+            Ok(w) => tracing::info!(
+                event = "dashboards.warmed",
+                tenants = w.tenants,
+                loads = w.loads,
+                ms = w.ms as u64,
+                "dashboard day cache warmed"
+            ),
+            Err(e) => {
+                tracing::warn!(event = "dashboards.warm_failed", error.message = %e.message, "warming the dashboards failed")
+            }
+        }
+        let now = chrono::Utc::now();
+        let next = (now.date_naive() + chrono::Days::new(1)).and_hms_opt(0, 1, 0).map(|t| t.and_utc());
+        let wait = next.and_then(|n| (n - now).to_std().ok()).unwrap_or(std::time::Duration::from_secs(3600));
+        tokio::time::sleep(wait).await;
+    }
 }
 
 impl Background {
@@ -120,6 +146,9 @@ impl Background {
     /// finish, what remains is recorded (runs failed "interrupted by shutdown", sends in flight
     /// unknown, queued runs handed over), and the keeper stops last. Returns (finished, interrupted).
     pub async fn shutdown(self, state: &AppState, grace: std::time::Duration) -> (usize, usize) {
+        if let Some(w) = &self.warmer {
+            w.abort();
+        }
         state.executor.close(); // a tick in progress stops claiming at its next schedule
         let _ = self.stop_ticker.send(true);
         if let Some(t) = self.ticker {

@@ -72,6 +72,9 @@ pub struct Config {
     /// `NARRATE_TRUSTED_PROXIES`: addresses or CIDR blocks of reverse proxies whose
     /// `X-Forwarded-For` names the client (comma-separated; default none: the TCP peer is the client).
     pub trusted_proxies: Vec<Cidr>,
+    /// `NARRATE_WARM_DASHBOARDS`: load every dashboard at every period in the background at
+    /// start-up and after each UTC midnight, so first loads are served from the day cache (default on).
+    pub warm_dashboards: bool,
 }
 
 /// An address block, e.g. `10.0.0.0/8` or `::1/128` (a bare address is a block of one).
@@ -205,6 +208,7 @@ impl Config {
                     .collect::<Result<_, _>>()
                     .map_err(|e| format!("NARRATE_TRUSTED_PROXIES: {e}"))?,
             },
+            warm_dashboards: flag(get("NARRATE_WARM_DASHBOARDS"), "NARRATE_WARM_DASHBOARDS")?.unwrap_or(true),
         }
         .checked()
     }

@@ -507,3 +507,41 @@ db_test!(flow_run_kpis_dlq_depth_and_model_auc_match_values_computed_by_hand, |a
         .collect();
     assert_eq!(spark, vec![0.80, 0.80, 0.80, 0.75, 0.75, 0.75, 0.70], "each day: the latest evaluation by its end");
 });
+
+#[tokio::test]
+async fn the_server_warms_every_dashboard_at_start_up_so_a_first_load_reads_no_past_day_from_the_database() {
+    use app::engine::sources::{self, Request};
+    use app::model::{Dashboard, Period};
+    // The demo tenant is loaded before the server starts, as `narrate serve` does on a fresh database.
+    let app = TestApp::start_with(common::Backend::Sqlite, &[("NARRATE_DEMO", "1")]).await.unwrap();
+    let cache = &app.state.db.day_cache;
+    for _ in 0..600 {
+        if cache.warmups() > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(cache.warmups(), 1, "the warm-up ran once at start-up");
+    let cached = cache.len();
+    assert!(cached > 0, "the warm-up filled the day cache");
+    let tenant = app::engine::store::tenants::find_by_slug(&app.state.db, "acme").await.unwrap().unwrap();
+    for dashboard in Dashboard::ALL {
+        for period in Period::ALL {
+            let req = Request {
+                key: dashboard.key(),
+                period: Some(period.key()),
+                segment_id: None,
+                params: Default::default(),
+            };
+            let data = sources::load(&app.state.db, &tenant.id, req, app.state.clock.now_ms()).await.unwrap();
+            assert!(data.widgets.iter().all(|w| w.error.is_none()), "{} {} loads", dashboard.key(), period.key());
+            assert_eq!(
+                cache.len(),
+                cached,
+                "{} {}: every past day of the window (and of its comparison window) was already cached",
+                dashboard.key(),
+                period.key()
+            );
+        }
+    }
+}

@@ -47,14 +47,35 @@ type Cached = (i64, Arc<Vec<Row>>);
 #[derive(Default)]
 pub struct DayCache {
     map: Mutex<HashMap<Key, Cached>>,
+    /// How many warm-ups (`sources::warm`) have finished.
+    warmups: std::sync::atomic::AtomicU64,
 }
 
-const MAX_ENTRIES: usize = 200_000;
+pub(crate) const MAX_ENTRIES: usize = 200_000;
 
 impl DayCache {
     /// Forgets everything (benchmarks measure cold loads with it).
     pub fn clear(&self) {
         self.map.lock().expect("day cache lock").clear();
+    }
+
+    /// How many tenant × query × day results it holds.
+    pub fn len(&self) -> usize {
+        self.map.lock().expect("day cache lock").len()
+    }
+
+    /// How many warm-ups (`sources::warm`) have finished in this process.
+    pub fn warmups(&self) -> u64 {
+        self.warmups.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(crate) fn warmed(&self) {
+        self.warmups.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
