@@ -27,12 +27,18 @@ DATABASE_URL="sqlite://$dir/narrate.db" NARRATE_DEMO=1 LEPTOS_SITE_ADDR=127.0.0.
 pid=$!
 until curl -sf http://127.0.0.1:3199/healthz >/dev/null; do sleep 0.05; done
 end=$(date +%s.%N)
-kill "$pid"; wait "$pid" 2>/dev/null || true
 echo "ready in $(echo "$end - $start" | bc) s"
+
+echo "== first visit to a dashboard in Chromium (cold cache, CPU 4x throttled)"
+(cd end2end && test -d node_modules/playwright-core || npm ci --no-audit --no-fund >/dev/null)
+node end2end/bench/first-visit.mjs http://127.0.0.1:3199 5
+kill "$pid"; wait "$pid" 2>/dev/null || true
 rm -rf "$dir"
 
-echo "== render"
+echo "== render (mimalloc, the default allocator)"
 cargo bench -p server --bench render
+echo "== render with the system allocator, to compare memory"
+cargo bench -p server --bench render --no-default-features
 
 echo "== tick"
 cargo bench -p server --bench tick
