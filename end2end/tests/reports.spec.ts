@@ -340,3 +340,90 @@ test("Save as Report from the keyboard alone: a labelled dialog that traps focus
   expect(saved.segmentId).toBe(seg.id);
   expect(saved.period).toBe("30d");
 });
+
+test("a report that sends only on news: skipped with its reason when there is none, delivered when Braze is failing", async ({ page }) => {
+  test.setTimeout(120_000);
+  const sink = await receiver();
+  try {
+    await signIn(page, "admin");
+    const dest = `News sink ${Date.now()}`;
+    await api(page, "post", "/api/v1/notifications/destinations", { kind: "webhook", name: dest, config: { url: `http://127.0.0.1:${sink.port}/hook` } });
+    const save = async (dashboard: string, name: string) => {
+      await page.goto(`/dashboards/${dashboard}?period=7d`);
+      await hydrated(page);
+      await page.getByRole("button", { name: "Save as Report" }).click();
+      const dialog = page.getByRole("dialog", { name: "Save as Report" });
+      await dialog.getByLabel("Name", { exact: true }).fill(name);
+      await dialog.getByLabel("Send", { exact: true }).selectOption({ label: "Only when an anomaly or problem is found" });
+      await dialog.getByLabel("Least severity that sends").selectOption({ label: "Warning or critical" });
+      await dialog.getByLabel("Orientation").selectOption({ label: "Landscape" });
+      await dialog.getByRole("checkbox", { name: new RegExp(dest) }).check();
+      await dialog.getByRole("button", { name: "Save report" }).click();
+      await expect(page.getByTestId("toast").last()).toContainText(`Saved “${name}”`);
+    };
+    const runNow = async (name: string) => {
+      await page.goto("/settings/reports");
+      await hydrated(page);
+      await page.locator(`tr[data-template='${name}']`).getByRole("button", { name: "Run Now" }).click();
+    };
+    const quiet = `Business on news ${Date.now()}`;
+    await save("business", quiet);
+    await runNow(quiet);
+    await expect(page.getByTestId("toast").last()).toContainText("Run skipped — Not sent: no anomaly or problem of at least warning was found", { timeout: 60_000 });
+    expect(sink.bodies.length, "nothing reached the destination").toBe(0);
+
+    const loud = `Data health on news ${Date.now()}`;
+    await save("data-health", loud);
+    await runNow(loud);
+    await expect(page.getByTestId("toast").last()).toContainText(`${dest}: delivered`, { timeout: 60_000 });
+    expect(sink.bodies.length).toBe(1);
+
+    // The Runs tab of the quiet one says skipped, and why, in words.
+    await page.locator(`tr[data-template='${quiet}']`).getByRole("link", { name: quiet }).click();
+    await hydrated(page);
+    await page.getByRole("button", { name: "Runs", exact: true }).click();
+    const run = page.locator("[data-testid=runs] tbody tr").first();
+    await expect(run.getByTestId("run-status")).toHaveText("skipped");
+    await expect(run.getByTestId("run-skip-reason")).toContainText("no anomaly or problem of at least warning");
+    await expect(run.getByTestId("delivery-status")).toHaveCount(0);
+    // Its details keep the condition and the page setup.
+    await page.getByRole("button", { name: "Details", exact: true }).click();
+    await expect(page.getByLabel("Send", { exact: true })).toHaveValue("anomaly");
+    await expect(page.getByLabel("Orientation")).toHaveValue("landscape");
+  } finally {
+    sink.server.close();
+  }
+});
+
+test("Preview in the Save dialog shows what each destination would receive, and sends nothing", async ({ page }) => {
+  test.setTimeout(90_000);
+  const sink = await receiver();
+  try {
+    await signIn(page, "admin");
+    const stamp = Date.now();
+    const slack = `Preview Slack ${stamp}`;
+    const hook = `Preview hook ${stamp}`;
+    await api(page, "post", "/api/v1/notifications/destinations", { kind: "slack", name: slack, config: { webhookUrl: `http://127.0.0.1:${sink.port}/slack` } });
+    await api(page, "post", "/api/v1/notifications/destinations", { kind: "webhook", name: hook, config: { url: `http://127.0.0.1:${sink.port}/hook`, secret: "whsec-e2e-secret-0123456789" } });
+    await page.goto("/dashboards/executive?period=7d");
+    await hydrated(page);
+    await page.getByRole("button", { name: "Save as Report" }).click();
+    const dialog = page.getByRole("dialog", { name: "Save as Report" });
+    const name = `Previewed ${stamp}`;
+    await dialog.getByLabel("Name", { exact: true }).fill(name);
+    await dialog.getByRole("checkbox", { name: new RegExp(slack) }).check();
+    await dialog.getByRole("checkbox", { name: new RegExp(hook) }).check();
+    await dialog.getByRole("button", { name: "Preview what each destination receives" }).click();
+    const region = dialog.getByRole("region", { name: "Delivery preview" });
+    const slackCard = region.getByRole("region", { name: `${slack} (slack)` });
+    await expect(slackCard.locator(".slack-header")).toHaveText(name, { timeout: 60_000 });
+    await expect(slackCard.locator(".slack-button")).toHaveText("Open report");
+    const hookCard = region.getByRole("region", { name: `${hook} (webhook)` });
+    await expect(hookCard.getByText('"event": "report.run.completed"')).toBeVisible();
+    await expect(hookCard.getByRole("row", { name: /webhook-signature/ })).toContainText("v1,••••••••");
+    await expect(hookCard).not.toContainText("whsec-e2e-secret");
+    expect(sink.bodies.length, "a preview sends nothing").toBe(0);
+  } finally {
+    sink.server.close();
+  }
+});

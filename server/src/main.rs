@@ -51,7 +51,7 @@ enum Command {
         /// today, 7d, 14d, 30d or 90d.
         #[arg(long, default_value = "7d")]
         period: String,
-        /// pdf, csv, md or html.
+        /// pdf, csv, md, html or xlsx.
         #[arg(long, default_value = "pdf")]
         format: String,
         /// Leave out the narrative.
@@ -305,7 +305,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Export { tenant, dashboard, period, format, no_narrative, out } => {
             use app::engine::render::{self, ReportFormat};
-            let format = ReportFormat::parse(&format).context("--format must be pdf, csv, md or html")?;
+            let format = ReportFormat::parse(&format).context("--format must be pdf, csv, md, html or xlsx")?;
             let state = admin_state(config).await?;
             let t = store::tenants::find_by_slug(&state.db, &tenant).await?.context("no such tenant")?;
             let req = app::engine::sources::Request {

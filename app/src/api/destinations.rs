@@ -100,3 +100,19 @@ pub async fn test_destination(id: String) -> Result<TestLine, AppError> {
     };
     Ok(TestLine { ok: r.ok, text })
 }
+
+/// What each destination would receive for the template being saved or edited (or a saved one):
+/// computed by the code that delivers, nothing sent, secrets redacted.
+#[server(prefix = "/sfn", endpoint = "destinations_preview", input = server_fn::codec::Json)]
+pub async fn preview_deliveries(
+    destination_ids: Vec<String>,
+    input: crate::model::reports::PreviewInput,
+) -> Result<Vec<crate::model::reports::DeliveryPreview>, AppError> {
+    let (state, p) = (super::ctx::state()?, super::ctx::principal()?);
+    p.require(crate::model::Role::Editor)?;
+    if destination_ids.len() > 20 {
+        return Err(AppError::invalid("destinations", "preview at most 20 destinations at once"));
+    }
+    state.rate_limits.take(crate::engine::limits::Action::Export, &p.tenant_id, &p.actor, state.clock.now_ms())?;
+    crate::engine::templates::preview_delivery(&state, &p.tenant_id, &p.tenant_name, &destination_ids, input).await
+}

@@ -41,3 +41,13 @@ pub async fn delete_template(id: String) -> Result<(), AppError> {
     p.require(crate::model::Role::Editor)?;
     crate::engine::templates::delete(&state, &p.tenant_id, &p.actor, &id).await
 }
+
+/// The KPIs a "send only when a KPI moves" condition may watch on a dashboard: (key, label).
+#[server(prefix = "/sfn", endpoint = "templates_kpis")]
+pub async fn kpi_choices(dashboard: String, period: String) -> Result<Vec<(String, String)>, AppError> {
+    let (state, p) = (super::ctx::state()?, super::ctx::principal()?);
+    let d = crate::model::Dashboard::parse(&dashboard)
+        .ok_or_else(|| AppError::invalid("dashboard", "unknown dashboard"))?;
+    let period = crate::model::Period::parse(&period).unwrap_or(crate::model::Period::D7);
+    crate::engine::templates::kpi_choices(&state, &p.tenant_id, d, period).await
+}

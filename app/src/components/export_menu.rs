@@ -1,8 +1,19 @@
 //! The Export ▾ menu: renders exactly the view on screen through `POST /api/v1/reports/preview`
-//! and downloads the file; shows progress on the button and an error toast on failure.
+//! and downloads the file; shows progress on the button and an error toast on failure. Below the
+//! formats, a "Page setup" group of radio items (A4 or Letter, portrait or landscape) sets the
+//! page of the PDF and of the printed HTML; choosing one keeps the menu open.
 
 use super::toast::Toasts;
+use crate::model::{Orientation, PageSetup, PaperSize};
 use leptos::prelude::*;
+
+/// The page setups the menu offers, in order.
+const PAGES: [PageSetup; 4] = [
+    PageSetup { size: PaperSize::A4, orientation: Orientation::Portrait },
+    PageSetup { size: PaperSize::A4, orientation: Orientation::Landscape },
+    PageSetup { size: PaperSize::Letter, orientation: Orientation::Portrait },
+    PageSetup { size: PaperSize::Letter, orientation: Orientation::Landscape },
+];
 
 /// The export request for the view on screen.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -27,9 +38,11 @@ pub fn ExportMenu(view: Signal<ExportView>) -> impl IntoView {
     let toasts = use_context::<Toasts>();
     let button = NodeRef::<leptos::html::Button>::new();
     let menu = NodeRef::<leptos::html::Div>::new();
-    let items: [(&'static str, &'static str); 4] =
-        [("pdf", "PDF"), ("csv", "CSV"), ("md", "Markdown"), ("html", "HTML")];
-    let refs: [NodeRef<leptos::html::Button>; 4] = std::array::from_fn(|_| NodeRef::new());
+    let items = super::save_report::FORMATS;
+    let page = RwSignal::new(PageSetup::default());
+    // Every item the arrows move through: the formats, then the page setups.
+    const N: usize = super::save_report::FORMATS.len() + PAGES.len();
+    let refs: [NodeRef<leptos::html::Button>; N] = std::array::from_fn(|_| NodeRef::new());
     // The item to focus once the menu is on screen.
     let focus_on = RwSignal::new(None::<usize>);
     Effect::new(move |_| {
@@ -52,9 +65,10 @@ pub fn ExportMenu(view: Signal<ExportView>) -> impl IntoView {
         close(true);
         busy.set(Some(label));
         let v = view.get_untracked();
+        let p = page.get_untracked();
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
-            if let Err(msg) = download(&v, format).await {
+            if let Err(msg) = download(&v, format, p).await {
                 if let Some(t) = toasts {
                     t.show(format!("Export failed: {msg}"), true, None);
                 }
@@ -63,7 +77,7 @@ pub fn ExportMenu(view: Signal<ExportView>) -> impl IntoView {
         });
         #[cfg(not(feature = "hydrate"))]
         {
-            let _ = (v, format, toasts);
+            let _ = (v, format, toasts, p);
         }
     };
     let open_at = move |i: usize| {
@@ -78,7 +92,7 @@ pub fn ExportMenu(view: Signal<ExportView>) -> impl IntoView {
         }
         "ArrowUp" => {
             ev.prevent_default();
-            open_at(items.len() - 1);
+            open_at(N - 1);
         }
         "Escape" => close(true),
         _ => {}
@@ -98,7 +112,7 @@ pub fn ExportMenu(view: Signal<ExportView>) -> impl IntoView {
         None
     };
     let on_menu_key = move |ev: leptos::ev::KeyboardEvent| {
-        let n = items.len();
+        let n = N;
         let at = focused().unwrap_or(0);
         let go = |i: usize| {
             if let Some(el) = refs[i].get_untracked() {
@@ -188,6 +202,23 @@ pub fn ExportMenu(view: Signal<ExportView>) -> impl IntoView {
                             }
                         })
                         .collect_view()}
+                    <div role="separator" class="menu-sep"></div>
+                    <div role="group" aria-label="Page setup" class="menu-group">
+                        <div class="menu-group-label" aria-hidden="true">"Page setup (PDF, HTML)"</div>
+                        {PAGES
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, p)| {
+                                view! {
+                                    <button role="menuitemradio" tabindex="-1" node_ref=refs[items.len() + i]
+                                        aria-checked=move || (page.get() == p).to_string()
+                                        on:click=move |_| page.set(p)>
+                                        {p.label()}
+                                    </button>
+                                }
+                            })
+                            .collect_view()}
+                    </div>
                 </div>
             </Show>
         </div>
@@ -195,14 +226,14 @@ pub fn ExportMenu(view: Signal<ExportView>) -> impl IntoView {
 }
 
 #[cfg(feature = "hydrate")]
-async fn download(v: &ExportView, format: &str) -> Result<(), String> {
+async fn download(v: &ExportView, format: &str, page: PageSetup) -> Result<(), String> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
     let params: serde_json::Map<String, serde_json::Value> =
         v.params.iter().map(|(k, x)| (k.clone(), x.clone().into())).collect();
     let body = serde_json::json!({
         "dashboard": v.dashboard, "format": format, "period": v.period, "segmentId": v.segment_id,
-        "narrative": true, "params": params,
+        "narrative": true, "params": params, "page": page,
     });
     let init = web_sys::RequestInit::new();
     init.set_method("POST");

@@ -3,12 +3,14 @@
 //! creates the template and its schedule in one transaction.
 
 use super::toast::Toasts;
-use crate::api::destinations::list_destinations;
+use crate::api::destinations::{list_destinations, preview_deliveries};
 use crate::api::schedules::preview_schedule;
-use crate::api::templates::create_template;
+use crate::api::templates::{create_template, kpi_choices};
 use crate::components::time::When;
-use crate::model::reports::{NarrativeSettings, ScheduleInput, TemplateInput};
-use crate::model::{AppError, Dashboard, Period};
+use crate::model::reports::{
+    DeliveryPreview, NarrativeSettings, PreviewInput, ScheduleInput, SendKind, SendWhen, Severity, TemplateInput,
+};
+use crate::model::{AppError, Dashboard, Orientation, PageSetup, PaperSize, Period};
 use leptos::prelude::*;
 
 /// The view being saved.
@@ -56,8 +58,10 @@ pub const PRESETS: [(&str, &str, &str); 3] = [
     ("monthly", "Monthly 1st 8am", "0 8 1 * *"),
 ];
 
-/// The formats a report can be rendered in: (key, label).
-pub const FORMATS: [(&str, &str); 4] = [("pdf", "PDF"), ("csv", "CSV"), ("md", "Markdown"), ("html", "HTML")];
+/// The formats a person chooses from, in menu order, with their visible labels (Export ▾ and the
+/// Save dialog alike).
+pub const FORMATS: [(&str, &str); 5] =
+    [("pdf", "PDF"), ("csv", "CSV"), ("md", "Markdown"), ("html", "HTML"), ("xlsx", "Excel")];
 
 /// The cron expression of a preset key, or `custom` when the key is "custom" (or unknown).
 pub fn preset_cron(preset: &str, custom: &str) -> String {
@@ -173,6 +177,216 @@ pub fn NarrativeField(
     }
 }
 
+/// The page setup (paper, orientation) of the PDF and the printed HTML.
+#[component]
+pub fn PageFields(
+    /// The setup.
+    page: RwSignal<PageSetup>,
+    /// Read only.
+    #[prop(optional, into)]
+    disabled: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <div class="grid grid-2">
+            <label>"Paper size"
+                <select disabled=move || disabled.get() on:change=move |ev| {
+                    let size = if event_target_value(&ev) == "letter" { PaperSize::Letter } else { PaperSize::A4 };
+                    page.update(|p| p.size = size);
+                }>
+                    <option value="a4" prop:selected=move || page.get().size == PaperSize::A4>"A4"</option>
+                    <option value="letter" prop:selected=move || page.get().size == PaperSize::Letter>"Letter"</option>
+                </select>
+            </label>
+            <label>"Orientation"
+                <select disabled=move || disabled.get() on:change=move |ev| {
+                    let o = if event_target_value(&ev) == "landscape" { Orientation::Landscape } else { Orientation::Portrait };
+                    page.update(|p| p.orientation = o);
+                }>
+                    <option value="portrait" prop:selected=move || page.get().orientation == Orientation::Portrait>"Portrait"</option>
+                    <option value="landscape" prop:selected=move || page.get().orientation == Orientation::Landscape>"Landscape"</option>
+                </select>
+            </label>
+        </div>
+    }
+}
+
+/// The send condition: always, or only when there is news (an anomaly or problem of a chosen
+/// severity, a KPI moving more than N %, any data at all). A run that does not send is recorded
+/// as skipped with its reason.
+#[component]
+pub fn SendWhenFields(
+    /// The condition.
+    send: RwSignal<SendWhen>,
+    /// The dashboard, for the KPIs it has.
+    dashboard: Dashboard,
+    /// The period, for the KPIs it has.
+    period: Period,
+    /// The last save's error, if any.
+    #[prop(into)]
+    error: Signal<Option<AppError>>,
+    /// Read only.
+    #[prop(optional, into)]
+    disabled: Signal<bool>,
+) -> impl IntoView {
+    let kind = move || send.get().kind;
+    let kpis = Resource::new(
+        move || send.get().kind == SendKind::KpiChange,
+        move |wanted| async move {
+            if wanted {
+                kpi_choices(dashboard.key().to_string(), period.key().to_string()).await
+            } else {
+                Ok(Vec::new())
+            }
+        },
+    );
+    let field_error = move |f: &str| error.get().and_then(|e| field_message(&e, f));
+    view! {
+        // A label beside (not around) the select, so its name is "Send" and not its options too.
+        <div class="field">
+            <label for="send-when">"Send"</label>
+            <select id="send-when" data-testid="send-when" disabled=move || disabled.get() on:change=move |ev| {
+                let k = match event_target_value(&ev).as_str() {
+                    "anomaly" => SendKind::Anomaly,
+                    "kpiChange" => SendKind::KpiChange,
+                    "hasData" => SendKind::HasData,
+                    _ => SendKind::Always,
+                };
+                send.update(|s| {
+                    s.kind = k;
+                    if k == SendKind::Anomaly && s.min_severity.is_none() { s.min_severity = Some(Severity::Warning); }
+                    if k == SendKind::KpiChange && s.change_pct.is_none() { s.change_pct = Some(10.0); }
+                });
+            }>
+                <option value="always" prop:selected=move || kind() == SendKind::Always>"Always"</option>
+                <option value="anomaly" prop:selected=move || kind() == SendKind::Anomaly>"Only when an anomaly or problem is found"</option>
+                <option value="kpiChange" prop:selected=move || kind() == SendKind::KpiChange>"Only when a KPI moves against the previous period"</option>
+                <option value="hasData" prop:selected=move || kind() == SendKind::HasData>"Only when the report has data"</option>
+            </select>
+        </div>
+        <Show when=move || kind() == SendKind::Anomaly>
+            <label>"Least severity that sends"
+                <select disabled=move || disabled.get() on:change=move |ev| {
+                    let sev = if event_target_value(&ev) == "critical" { Severity::Critical } else { Severity::Warning };
+                    send.update(|s| s.min_severity = Some(sev));
+                }>
+                    <option value="warning" prop:selected=move || send.get().min_severity != Some(Severity::Critical)>"Warning or critical"</option>
+                    <option value="critical" prop:selected=move || send.get().min_severity == Some(Severity::Critical)>"Critical only"</option>
+                </select>
+            </label>
+        </Show>
+        <Show when=move || kind() == SendKind::KpiChange>
+            <div class="grid grid-2">
+                <Transition fallback=|| view! { <span class="muted">"Loading the KPIs…"</span> }>
+                    {move || kpis.get().map(|r| {
+                        let list = r.unwrap_or_default();
+                        view! {
+                            <label>"KPI"
+                                <select disabled=move || disabled.get() on:change=move |ev| {
+                                    let v = event_target_value(&ev);
+                                    send.update(|s| s.kpi = Some(v).filter(|k| !k.is_empty()));
+                                }>
+                                    <option value="" prop:selected=move || send.get().kpi.is_none()>"Choose a KPI"</option>
+                                    {list.into_iter().map(|(k, l)| {
+                                        let key = k.clone();
+                                        view! { <option value=k prop:selected=move || send.get().kpi.as_deref() == Some(key.as_str())>{l}</option> }
+                                    }).collect_view()}
+                                </select>
+                            </label>
+                        }
+                    })}
+                </Transition>
+                <label>"Moves by more than (%)"
+                    <input type="number" min="0.1" step="0.1" disabled=move || disabled.get()
+                        prop:value=move || send.get().change_pct.map(|p| p.to_string()).unwrap_or_default()
+                        on:input=move |ev| { let v = event_target_value(&ev).parse::<f64>().ok(); send.update(|s| s.change_pct = v); }/>
+                </label>
+            </div>
+            {move || field_error("sendWhen.kpi").map(|m| view! { <span class="field-error">{m}</span> })}
+            {move || field_error("sendWhen.changePct").map(|m| view! { <span class="field-error">{m}</span> })}
+        </Show>
+        {move || (kind() != SendKind::Always).then(|| view! {
+            <p class="muted small">"A run that finds no news sends nothing and is listed as skipped, with the reason."</p>
+        })}
+    }
+}
+
+/// "Preview": for each chosen destination, exactly what it would receive — the Slack message and
+/// the Teams card drawn as the apps lay them out, the email as rendered HTML with its subject,
+/// sender, recipients and attachments, the webhook's JSON and headers — computed by the server's
+/// delivery code with nothing sent and secrets redacted.
+#[component]
+pub fn DeliveryPreviews(
+    /// The chosen destination ids.
+    #[prop(into)]
+    ids: Signal<Vec<String>>,
+    /// The template being saved or edited (or a saved one by id).
+    input: Callback<(), PreviewInput>,
+) -> impl IntoView {
+    let run =
+        Action::new(move |(ids, input): &(Vec<String>, PreviewInput)| preview_deliveries(ids.clone(), input.clone()));
+    let open = RwSignal::new(false);
+    let start = move |_| {
+        open.set(true);
+        run.dispatch((ids.get_untracked(), input.run(())));
+    };
+    view! {
+        <div class="previews">
+            <button type="button" class="btn" data-testid="preview-deliveries" disabled=move || ids.get().is_empty() || run.pending().get() on:click=start>
+                {move || if run.pending().get() { "Preparing the preview…" } else { "Preview what each destination receives" }}
+            </button>
+            {move || ids.get().is_empty().then(|| view! { <span class="muted small">" Choose a destination to preview it."</span> })}
+            <Show when=move || open.get()>
+                <div class="preview-list" role="region" aria-label="Delivery preview" aria-live="polite">
+                    {move || run.value().get().map(|r| match r {
+                        Err(e) => view! { <p class="field-error" role="alert">{e.message}</p> }.into_any(),
+                        Ok(list) => list.into_iter().map(|p| view! { <PreviewCard preview=p/> }).collect_view().into_any(),
+                    })}
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+/// One destination's preview.
+#[component]
+fn PreviewCard(preview: DeliveryPreview) -> impl IntoView {
+    let p = preview;
+    let heading = format!("{} ({})", p.name, p.kind);
+    let title = heading.clone();
+    let files = p.attachments.clone();
+    let headers = p.headers.clone();
+    let json = p.json.as_ref().map(|j| serde_json::to_string_pretty(j).unwrap_or_default());
+    let kind = p.kind.clone();
+    view! {
+        <section class="card preview-card" aria-label=heading.clone() data-kind=kind.clone()>
+            <h3>{title}</h3>
+            {p.warning.clone().map(|w| view! { <p class="banner banner-warn" role="status">{w}</p> })}
+            {p.subject.clone().map(|s| view! {
+                <dl class="mail-head">
+                    <dt>"Subject"</dt><dd data-testid="preview-subject">{s}</dd>
+                    <dt>"From"</dt><dd>{p.from.clone().unwrap_or_default()}</dd>
+                    <dt>"To"</dt><dd>{p.recipients.join(", ")}</dd>
+                    {p.reply_to.clone().map(|r| view! { <dt>"Reply-To"</dt><dd>{r}</dd> })}
+                </dl>
+            })}
+            {p.drawn.clone().map(|html| view! { <div class=format!("drawn drawn-{kind}") inner_html=html></div> })}
+            {p.html.clone().map(|html| view! {
+                <iframe class="mail-body" title="Email body" sandbox="" srcdoc=html></iframe>
+            })}
+            {(!headers.is_empty()).then(|| view! {
+                <table class="data"><caption>"Headers"</caption>
+                    <tbody>{headers.into_iter().map(|(k, v)| view! { <tr><th scope="row">{k}</th><td class="mono">{v}</td></tr> }).collect_view()}</tbody>
+                </table>
+            })}
+            {json.map(|j| view! { <details open><summary>"JSON body"</summary><pre class="mono json">{j}</pre></details> })}
+            {(!files.is_empty()).then(|| view! {
+                <p class="muted">"Attachments: "{files.iter().map(|f| format!("{} ({}, {} bytes)", f.filename, f.media_type, f.size_bytes)).collect::<Vec<_>>().join("; ")}</p>
+            })}
+            {(!p.links.is_empty()).then(|| view! { <p class="muted">"Linked (signed, expiring): "{p.links.join(", ")}</p> })}
+        </section>
+    }
+}
+
 /// A schedule's fields: preset (or custom cron), time zone, the live "next 5 runs" preview and
 /// the destinations. Field errors are looked up as `{prefix}cronExpression`, `{prefix}timezone`
 /// and `{prefix}destinations` ("schedule." inside a template body, "" for the schedule endpoints).
@@ -262,6 +476,8 @@ fn SaveModal(view: Signal<SaveView>, open: RwSignal<bool>) -> impl IntoView {
     let custom = RwSignal::new("0 8 * * 1".to_string());
     let zone = RwSignal::new(browser_zone());
     let chosen = RwSignal::new(Vec::<String>::new());
+    let page = RwSignal::new(PageSetup::default());
+    let send = RwSignal::new(SendWhen::default());
     let toasts = use_context::<Toasts>();
     let save = Action::new(move |input: &TemplateInput| create_template(input.clone()));
     Effect::new(move |_| {
@@ -276,10 +492,10 @@ fn SaveModal(view: Signal<SaveView>, open: RwSignal<bool>) -> impl IntoView {
             }
         }
     });
-    let submit = move |_| {
+    let build = move || {
         let v = view.get_untracked();
         let preset_key = preset.get_untracked();
-        let input = TemplateInput {
+        TemplateInput {
             name: Some(name.get_untracked()),
             dashboard: Some(v.dashboard.key().into()),
             period: Some(v.period.key().into()),
@@ -292,6 +508,8 @@ fn SaveModal(view: Signal<SaveView>, open: RwSignal<bool>) -> impl IntoView {
             }),
             fallback_destinations: Some(Vec::new()),
             enabled: Some(true),
+            page: Some(page.get_untracked()),
+            send_when: Some(send.get_untracked()),
             schedule: Some(ScheduleInput {
                 template_id: None,
                 name: Some(preset_name(&preset_key).to_string()),
@@ -300,9 +518,12 @@ fn SaveModal(view: Signal<SaveView>, open: RwSignal<bool>) -> impl IntoView {
                 destinations: Some(chosen.get_untracked()),
                 enabled: Some(true),
             }),
-        };
-        save.dispatch(input);
+        }
     };
+    let submit = move |_| {
+        save.dispatch(build());
+    };
+    let preview_input = Callback::new(move |()| PreviewInput { template_id: None, template: build() });
     let error = Signal::derive(move || save.value().get().and_then(|r| r.err()));
     // Every error the server gives that no field below shows (e.g. the schedule cap) is shown at
     // the top of the form.
@@ -310,6 +531,8 @@ fn SaveModal(view: Signal<SaveView>, open: RwSignal<bool>) -> impl IntoView {
         "name",
         "formats",
         "narrative.prompt",
+        "sendWhen.kpi",
+        "sendWhen.changePct",
         "schedule.cronExpression",
         "schedule.timezone",
         "schedule.destinations",
@@ -361,7 +584,10 @@ fn SaveModal(view: Signal<SaveView>, open: RwSignal<bool>) -> impl IntoView {
                     {move || error.get().and_then(|e| field_message(&e, "name")).map(|m| view! { <span class="field-error">{m}</span> })}
                     <FormatsField formats=formats error=error/>
                     <NarrativeField enabled=narrative prompt=prompt error=error/>
+                    <PageFields page=page/>
+                    <SendWhenFields send=send dashboard=v.dashboard period=v.period error=error/>
                     <ScheduleFields preset=preset custom=custom zone=zone chosen=chosen error=error prefix="schedule."/>
+                    <DeliveryPreviews ids=chosen input=preview_input/>
                 </div>
                 <div class="header-controls" style="margin-top:14px;justify-content:flex-end">
                     <button class="btn btn-ghost" on:click=move |_| open.set(false)>"Cancel"</button>

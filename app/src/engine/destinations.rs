@@ -590,6 +590,8 @@ pub async fn test(state: &AppState, tenant_id: &str, actor: &str, id: &str) -> R
         generated_at: generated,
         narrative: None,
         sections: Vec::new(),
+        kpis: Vec::new(),
+        charts: Vec::new(),
         artifacts: Vec::new(),
         run_url: format!("{}/settings/integrations", state.config.public_url),
         is_test: true,

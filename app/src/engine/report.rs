@@ -19,6 +19,8 @@ pub struct Options {
     /// Reuse a narrative of the same view written within the hour (one-off exports); saved
     /// reports always write a fresh one.
     pub cache_narrative: bool,
+    /// Paper and orientation of the PDF and the printed HTML.
+    pub page: crate::model::PageSetup,
 }
 
 /// Builds the report for a dashboard view of the caller's tenant.
@@ -59,6 +61,7 @@ pub async fn assemble(
         narrative: None,
         kpis,
         sections,
+        page: opts.page,
     };
     if opts.narrative {
         let key = format!(

@@ -8,8 +8,8 @@ use super::schedules::{self, MAX_SCHEDULES_PER_TENANT};
 use super::sources::common::iso_instant;
 use super::store::{self, audit, templates::TemplateRow};
 use super::{new_id, AppState};
-use crate::model::reports::{NarrativeSettings, ScheduleView, TemplateInput, TemplateView};
-use crate::model::{AppError, Dashboard, FieldError, Period};
+use crate::model::reports::{NarrativeSettings, ScheduleView, SendKind, SendWhen, TemplateInput, TemplateView};
+use crate::model::{AppError, Dashboard, FieldError, PageSetup, Period};
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -42,6 +42,90 @@ struct ValidTemplate {
     narrative: NarrativeSettings,
     fallback: Vec<String>,
     enabled: bool,
+    page: PageSetup,
+    send_when: SendWhen,
+}
+
+/// Largest KPI move a send condition may ask for, in percent.
+const MAX_CHANGE_PCT: f64 = 10_000.0;
+
+/// The KPI keys and labels of a dashboard view (what a `kpiChange` condition may name), read from
+/// the same sources the screen and the report use.
+pub async fn kpi_choices(
+    state: &AppState,
+    tenant_id: &str,
+    dashboard: Dashboard,
+    period: Period,
+) -> Result<Vec<(String, String)>, AppError> {
+    let req = super::sources::Request {
+        key: dashboard.key(),
+        period: Some(period.key()),
+        segment_id: None,
+        params: BTreeMap::new(),
+    };
+    let data = super::sources::load(&state.db, tenant_id, req, state.clock.now_ms()).await?;
+    Ok(data
+        .widgets
+        .iter()
+        .filter_map(|w| w.table.as_ref())
+        .filter(|t| t.col("chip").is_some())
+        .flat_map(|t| {
+            (0..t.rows.len()).map(move |i| {
+                let get = |k: &str| t.cell(i, k).map(|c| c.as_text()).unwrap_or_default();
+                (get("metric"), get("label"))
+            })
+        })
+        .collect())
+}
+
+/// A send condition: the fields its kind needs, a KPI the dashboard has, a sane threshold; the
+/// fields another kind does not use are dropped.
+async fn check_send_when(
+    state: &AppState,
+    tenant_id: &str,
+    view: Option<(Dashboard, Period)>,
+    rule: SendWhen,
+    errs: &mut Vec<FieldError>,
+) -> Result<SendWhen, AppError> {
+    Ok(match rule.kind {
+        SendKind::Always | SendKind::HasData => SendWhen { kind: rule.kind, ..Default::default() },
+        SendKind::Anomaly => SendWhen {
+            kind: rule.kind,
+            min_severity: Some(match rule.min_severity.unwrap_or_default() {
+                crate::model::reports::Severity::Info => {
+                    errs.push(fe(
+                        "sendWhen.minSeverity",
+                        "warning or critical (info findings never send on their own)",
+                    ));
+                    crate::model::reports::Severity::Warning
+                }
+                s => s,
+            }),
+            ..Default::default()
+        },
+        SendKind::KpiChange => {
+            match rule.change_pct {
+                Some(p) if p.is_finite() && p > 0.0 && p <= MAX_CHANGE_PCT => {}
+                _ => errs.push(fe("sendWhen.changePct", "a percentage above 0 and at most 10,000")),
+            }
+            let kpi = rule.kpi.clone().unwrap_or_default();
+            if kpi.is_empty() {
+                errs.push(fe("sendWhen.kpi", "choose the KPI to watch"));
+            } else if let Some((dashboard, period)) = view {
+                let choices = kpi_choices(state, tenant_id, dashboard, period).await?;
+                if choices.is_empty() {
+                    errs.push(fe("sendWhen.kpi", format!("the {} dashboard has no KPIs to watch", dashboard.title())));
+                } else if !choices.iter().any(|(k, _)| *k == kpi) {
+                    let keys: Vec<&str> = choices.iter().map(|(k, _)| k.as_str()).collect();
+                    errs.push(fe(
+                        "sendWhen.kpi",
+                        format!("'{kpi}' is not a KPI of this dashboard: one of {}", keys.join(", ")),
+                    ));
+                }
+            }
+            SendWhen { kind: rule.kind, kpi: Some(kpi), change_pct: rule.change_pct, min_severity: None }
+        }
+    })
 }
 
 async fn validate_template(
@@ -75,13 +159,16 @@ async fn validate_template(
     let mut formats: Vec<String> = Vec::new();
     let asked = t.formats.clone().unwrap_or_else(|| vec!["pdf".into()]);
     if asked.len() > 10 {
-        errs.push(fe("formats", "at most 10 entries (pdf, csv, md, html)"));
+        errs.push(fe("formats", format!("at most 10 entries ({})", super::render::ReportFormat::NAMES)));
     }
     for (i, f) in asked.iter().take(10).enumerate() {
         match super::render::ReportFormat::parse(f) {
             Some(fmt) if !formats.contains(&fmt.extension().to_string()) => formats.push(fmt.extension().into()),
             Some(_) => {}
-            None => errs.push(fe(&format!("formats[{i}]"), format!("'{f}' is not one of pdf, csv, md, html"))),
+            None => errs.push(fe(
+                &format!("formats[{i}]"),
+                format!("'{f}' is not one of {}", super::render::ReportFormat::NAMES),
+            )),
         }
     }
     if formats.is_empty() && !errs.iter().any(|e| e.field.starts_with("formats")) {
@@ -101,6 +188,8 @@ async fn validate_template(
     if narrative.prompt.as_deref().is_some_and(|p| p.chars().count() > 2000) {
         errs.push(fe("narrative.prompt", "at most 2,000 characters"));
     }
+    let send_when =
+        check_send_when(state, tenant_id, dashboard.zip(period), t.send_when.clone().unwrap_or_default(), errs).await?;
     Ok(match (dashboard, period) {
         (Some(dashboard), Some(period)) => Some(ValidTemplate {
             name,
@@ -112,6 +201,8 @@ async fn validate_template(
             narrative,
             fallback,
             enabled: t.enabled.unwrap_or(true),
+            page: t.page.unwrap_or_default(),
+            send_when,
         }),
         _ => None,
     })
@@ -130,6 +221,8 @@ impl ValidTemplate {
             narrative_prompt: self.narrative.prompt.as_deref(),
             fallback_destinations: &self.fallback,
             enabled: self.enabled,
+            page: self.page,
+            send_when: &self.send_when,
         }
     }
 }
@@ -155,8 +248,8 @@ pub async fn create(
     let mut tx = state.db.pool.begin().await?;
     store::tenants::lock(&mut tx, tenant_id).await?;
     store::templates::insert(&mut tx, &id, tenant_id, &t.fields(), actor, now).await?;
-    let mut detail =
-        json!({"name": t.name, "dashboard": t.dashboard.key(), "period": t.period.key(), "formats": t.formats});
+    let mut detail = json!({"name": t.name, "dashboard": t.dashboard.key(), "period": t.period.key(), "formats": t.formats,
+        "page": t.page, "sendWhen": t.send_when});
     if let Some(s) = &s {
         let sid = new_id();
         if !store::schedules::insert_capped(&mut tx, &s.new_row(&sid, tenant_id, &id, now), MAX_SCHEDULES_PER_TENANT)
@@ -189,6 +282,8 @@ fn view(r: TemplateRow, schedules: Vec<ScheduleView>) -> TemplateView {
         narrative: NarrativeSettings { enabled: r.narrative_enabled, prompt: r.narrative_prompt },
         fallback_destinations: r.fallback_destinations,
         enabled: r.enabled,
+        page: r.page,
+        send_when: r.send_when,
         created_by: r.created_by,
         created_at: iso_instant(r.created_at),
         schedules,
@@ -218,7 +313,8 @@ pub async fn list(state: &AppState, tenant_id: &str) -> Result<Vec<TemplateView>
         .collect())
 }
 
-/// Updates a template's name, formats, narrative, fallback destinations and enabled flag.
+/// Updates a template's name, formats, narrative, fallback destinations, enabled flag, page
+/// setup and send condition.
 /// The data sources (dashboard, period, segment, params) are fixed at save time. Enabling a
 /// disabled template re-anchors its schedules to their next slot from now.
 pub async fn update(
@@ -248,6 +344,8 @@ pub async fn update(
         narrative: input.narrative.clone().or(Some(current.narrative.clone())),
         fallback_destinations: input.fallback_destinations.clone().or(Some(current.fallback_destinations.clone())),
         enabled: input.enabled.or(Some(current.enabled)),
+        page: input.page.or(Some(current.page)),
+        send_when: input.send_when.clone().or(Some(current.send_when.clone())),
         schedule: None,
     };
     let t = validate_template(state, tenant_id, &merged, &mut errs).await?;
@@ -267,7 +365,8 @@ pub async fn update(
             store::schedules::set_next(&mut tx, &s.id, next).await?;
         }
     }
-    let detail = json!({"name": t.name, "formats": t.formats, "enabled": t.enabled, "narrative": t.narrative.enabled});
+    let detail = json!({"name": t.name, "formats": t.formats, "enabled": t.enabled, "narrative": t.narrative.enabled,
+        "page": t.page, "sendWhen": t.send_when});
     audit::record(
         &mut *tx,
         audit::Entry { tenant_id, actor, action: "template.update", target_kind: "template", target_id: id, detail },
@@ -276,6 +375,106 @@ pub async fn update(
     .await?;
     tx.commit().await?;
     get(state, tenant_id, id).await
+}
+
+impl ValidTemplate {
+    /// The template as a run would snapshot it, before it is saved.
+    fn unsaved_view(&self) -> TemplateView {
+        TemplateView {
+            id: "preview".into(),
+            name: self.name.clone(),
+            dashboard: self.dashboard.key().into(),
+            period: self.period.key().into(),
+            segment_id: self.segment_id.clone(),
+            params: self.params.clone(),
+            formats: self.formats.clone(),
+            narrative: self.narrative.clone(),
+            fallback_destinations: self.fallback.clone(),
+            enabled: self.enabled,
+            page: self.page,
+            send_when: self.send_when.clone(),
+            created_by: String::new(),
+            created_at: String::new(),
+            schedules: Vec::new(),
+            last_run_status: None,
+            last_run_id: None,
+        }
+    }
+}
+
+/// What each of the tenant's destinations `ids` would receive for a template (saved, by id, or as
+/// being edited): the report is assembled and rendered once, as a run would, then handed to the same
+/// message builders that deliver — nothing is stored or sent, secrets are redacted. A narrative
+/// of the same view written within the hour is reused (a preview never asks the AI provider
+/// again on every click).
+pub async fn preview_delivery(
+    state: &AppState,
+    tenant_id: &str,
+    tenant_name: &str,
+    ids: &[String],
+    input: crate::model::reports::PreviewInput,
+) -> Result<Vec<crate::model::reports::DeliveryPreview>, AppError> {
+    let mut dests = Vec::with_capacity(ids.len());
+    for id in ids {
+        dests.push(super::destinations::get(state, tenant_id, id, false).await?);
+    }
+    let t = match input.template_id.as_deref().filter(|id| !id.is_empty()) {
+        Some(id) => get(state, tenant_id, id).await?,
+        None => {
+            let mut errs = Vec::new();
+            let v = validate_template(state, tenant_id, &input.template, &mut errs).await?;
+            if !errs.is_empty() {
+                return Err(AppError::validation(errs));
+            }
+            v.ok_or_else(AppError::internal)?.unsaved_view()
+        }
+    };
+    let req = super::sources::Request {
+        key: &t.dashboard,
+        period: Some(&t.period),
+        segment_id: t.segment_id.as_deref(),
+        params: t.params.clone(),
+    };
+    let opts = super::report::Options {
+        title: Some(t.name.clone()),
+        narrative: t.narrative.enabled,
+        prompt: t.narrative.prompt.clone(),
+        cache_narrative: true,
+        page: t.page,
+    };
+    let report = super::report::assemble(state, tenant_id, tenant_name, req, &opts).await?;
+    let files = super::scheduler::runs::render_files(&t, &report).await?;
+    let artifacts = files
+        .into_iter()
+        .map(|(f, filename, sha256, bytes)| super::delivery::Artifact {
+            format: f.extension().into(),
+            download_url: format!(
+                "{}/api/v1/reports/runs/preview/artifacts/{}?expires=…&sig=…",
+                state.config.public_url,
+                f.extension()
+            ),
+            filename,
+            media_type: f.media_type().into(),
+            bytes: std::sync::Arc::new(bytes),
+            sha256,
+        })
+        .collect();
+    let charts = super::scheduler::runs::chart_images(&report.sections).await;
+    let mut di =
+        super::scheduler::runs::delivery_input(state, "preview", tenant_id, &t, None, &report, artifacts, charts);
+    di.delivery_id = "preview".into();
+    let settings = super::destinations::settings(state);
+    let quiet = super::narrative::news::decide(&t.send_when, &report).err();
+    Ok(dests
+        .iter()
+        .map(|d| {
+            let mut p = super::delivery::preview::preview(&d.destination, &d.view.name, &di, &settings);
+            if let Some(why) = &quiet {
+                p.warning = Some(format!("A run on today's data would send nothing: {why}."));
+            }
+            p
+        })
+        .collect())
 }
 
 /// Deletes a template and its schedules (runs and their artifacts stay, immutable).

@@ -19,5 +19,5 @@ pub use dashboard::{
 };
 pub use error::{AppError, ErrorCode, FieldError};
 pub use identity::{Me, Role, TenantView};
-pub use report::{KpiLine, Narrative, Report, SectionNarrative};
+pub use report::{KpiLine, Narrative, Orientation, PageSetup, PaperSize, Report, SectionNarrative};
 pub use table::{Cell, Column, ColumnKind, Table};

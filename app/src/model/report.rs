@@ -76,6 +76,81 @@ pub struct KpiLine {
     pub spark: Vec<f64>,
 }
 
+/// Paper size of the PDF and of the HTML when printed.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PaperSize {
+    /// ISO A4, 210 × 297 mm (the default).
+    #[default]
+    A4,
+    /// US Letter, 8.5 × 11 in.
+    Letter,
+}
+
+/// Which way up the page is.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Orientation {
+    /// Taller than wide (the default).
+    #[default]
+    Portrait,
+    /// Wider than tall: wide tables and long daily charts.
+    Landscape,
+}
+
+/// Page setup of a template or a one-off export (default A4 portrait).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageSetup {
+    /// `a4` or `letter`.
+    #[serde(default)]
+    pub size: PaperSize,
+    /// `portrait` or `landscape`.
+    #[serde(default)]
+    pub orientation: Orientation,
+}
+
+impl PageSetup {
+    /// Typst's paper name.
+    pub fn typst_paper(self) -> &'static str {
+        match self.size {
+            PaperSize::A4 => "a4",
+            PaperSize::Letter => "us-letter",
+        }
+    }
+
+    /// CSS `@page { size: … }`.
+    pub fn css_size(self) -> String {
+        let size = match self.size {
+            PaperSize::A4 => "A4",
+            PaperSize::Letter => "letter",
+        };
+        let orientation = match self.orientation {
+            Orientation::Portrait => "portrait",
+            Orientation::Landscape => "landscape",
+        };
+        format!("{size} {orientation}")
+    }
+
+    /// "A4 portrait", "Letter landscape".
+    pub fn label(self) -> &'static str {
+        match (self.size, self.orientation) {
+            (PaperSize::A4, Orientation::Portrait) => "A4 portrait",
+            (PaperSize::A4, Orientation::Landscape) => "A4 landscape",
+            (PaperSize::Letter, Orientation::Portrait) => "Letter portrait",
+            (PaperSize::Letter, Orientation::Landscape) => "Letter landscape",
+        }
+    }
+
+    /// Whether the page is wider than tall.
+    pub fn landscape(self) -> bool {
+        self.orientation == Orientation::Landscape
+    }
+}
+
 /// A report document.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,6 +183,9 @@ pub struct Report {
     pub kpis: Vec<KpiLine>,
     /// Every section (one per widget), with its chart description.
     pub sections: Vec<Table>,
+    /// Paper and orientation of the PDF and the printed HTML.
+    #[serde(default)]
+    pub page: PageSetup,
 }
 
 impl Report {

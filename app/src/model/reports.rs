@@ -20,6 +20,96 @@ impl Default for NarrativeSettings {
     }
 }
 
+/// When a run sends what it made (PRODUCT §13 "Send condition").
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SendKind {
+    /// Every run sends (the default).
+    #[default]
+    Always,
+    /// Only when the report finds an anomaly or a problem of at least `minSeverity`.
+    Anomaly,
+    /// Only when the KPI `kpi` moved by at least `changePct` % against the previous period.
+    KpiChange,
+    /// Only when the report has data.
+    HasData,
+}
+
+/// How serious a finding is.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing (an anomaly at z ≥ 2); never a reason to send on its own.
+    Info,
+    /// Needs a look (z ≥ 3, a degraded connector, a model to monitor, a failed pipeline run).
+    #[default]
+    Warning,
+    /// Needs action now (z ≥ 4, a failing connector, a model to retrain, an open breaker).
+    Critical,
+}
+
+impl Severity {
+    /// `info`, `warning`, `critical`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// Parses the text the sources write.
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "info" => Some(Severity::Info),
+            "warning" => Some(Severity::Warning),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+}
+
+/// A template's send condition: `{"kind": "always" | "anomaly" | "kpiChange" | "hasData",
+/// "minSeverity": "warning" | "critical", "kpi": "<key>", "changePct": <number>}`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SendWhen {
+    /// The condition.
+    #[serde(default)]
+    pub kind: SendKind,
+    /// `anomaly`: the least severity that sends (default warning).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_severity: Option<Severity>,
+    /// `kpiChange`: the KPI's key (e.g. `revenue`), one of the dashboard's KPIs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kpi: Option<String>,
+    /// `kpiChange`: the least move, in percent either way (10 means ±10 %).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_pct: Option<f64>,
+}
+
+impl SendWhen {
+    /// The condition in words, for lists and the run page.
+    pub fn describe(&self) -> String {
+        match self.kind {
+            SendKind::Always => "Always".into(),
+            SendKind::Anomaly => format!(
+                "Only when an anomaly or problem of at least {} is found",
+                self.min_severity.unwrap_or_default().as_str()
+            ),
+            SendKind::KpiChange => format!(
+                "Only when {} moves more than {} % against the previous period",
+                self.kpi.as_deref().unwrap_or("the KPI"),
+                self.change_pct.unwrap_or_default()
+            ),
+            SendKind::HasData => "Only when the report has data".into(),
+        }
+    }
+}
+
 /// A schedule as sent (create) — every field optional on PATCH.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -65,7 +155,7 @@ pub struct TemplateInput {
     /// Source parameters on screen (`groupBy`, `model`).
     #[serde(default)]
     pub params: Option<std::collections::BTreeMap<String, String>>,
-    /// Formats (≥ 1 of pdf, csv, md, html).
+    /// Formats (≥ 1 of pdf, csv, md, html, xlsx).
     #[serde(default)]
     pub formats: Option<Vec<String>>,
     /// Narrative settings.
@@ -77,6 +167,12 @@ pub struct TemplateInput {
     /// Enabled.
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// Paper and orientation of the PDF and the printed HTML (default A4 portrait).
+    #[serde(default)]
+    pub page: Option<super::PageSetup>,
+    /// When a run sends (default always).
+    #[serde(default)]
+    pub send_when: Option<SendWhen>,
     /// A schedule created in the same transaction.
     #[serde(default)]
     pub schedule: Option<ScheduleInput>,
@@ -139,6 +235,12 @@ pub struct TemplateView {
     pub fallback_destinations: Vec<String>,
     /// Enabled.
     pub enabled: bool,
+    /// Paper and orientation (a run snapshot from before page setup reads as A4 portrait).
+    #[serde(default)]
+    pub page: super::PageSetup,
+    /// When a run sends (a snapshot from before send conditions reads as always).
+    #[serde(default)]
+    pub send_when: SendWhen,
     /// Who created it.
     pub created_by: String,
     /// RFC 3339.
@@ -286,10 +388,98 @@ pub struct RunView {
     pub deliveries: Vec<DeliveryView>,
     /// Why it failed.
     pub error: Option<String>,
+    /// Why it sent nothing (a `skipped` run: its send condition did not hold).
+    #[serde(default)]
+    pub skip_reason: Option<String>,
     /// The template's name (from the run's own inputs).
     pub template_name: String,
     /// The period, in words and dates.
     pub period: String,
     /// Section titles and row counts.
     pub sections: Vec<(String, usize)>,
+}
+
+/// A file a destination would receive.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentPreview {
+    /// File name.
+    pub filename: String,
+    /// Media type.
+    pub media_type: String,
+    /// Size.
+    pub size_bytes: i64,
+}
+
+/// What one destination would receive for a report (`POST
+/// /notifications/destinations/{id}/preview`): built by the code that delivers, nothing sent,
+/// secrets redacted.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryPreview {
+    /// `slack`, `teams`, `email` or `webhook`.
+    pub kind: String,
+    /// The destination's name.
+    pub name: String,
+    /// Email: the subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Email: the sender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Email: the reply-to address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+    /// Email: the recipients.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipients: Vec<String>,
+    /// Slack: the notification text; email: the plain-text body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Slack: the Block Kit blocks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
+    pub blocks: Option<serde_json::Value>,
+    /// Teams: the Adaptive Card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
+    pub card: Option<serde_json::Value>,
+    /// Email: the HTML body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    /// Webhook: the JSON body (inline files shortened to their size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
+    pub json: Option<serde_json::Value>,
+    /// Webhook: the request headers, secret values redacted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
+    /// The attached files (email when they fit the size cap; webhook inline or as links).
+    #[serde(default)]
+    pub attachments: Vec<AttachmentPreview>,
+    /// Files sent as signed links instead (Slack; email over the size cap).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
+    /// Slack and Teams: the message drawn as HTML the way the app lays it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drawn: Option<String>,
+    /// Why this destination would not receive it as shown (email not configured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// A delivery preview's request: a saved template by id, or the template being edited (the
+/// fields of a template body).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewInput {
+    /// A saved template of the tenant; when set, the body's other fields are ignored.
+    #[serde(default)]
+    pub template_id: Option<String>,
+    /// The template as being edited.
+    #[serde(flatten)]
+    pub template: TemplateInput,
 }

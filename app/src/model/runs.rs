@@ -58,7 +58,7 @@ macro_rules! text_enum {
 }
 
 text_enum! {
-    /// Where a run stands: queued → running → succeeded | partial | failed.
+    /// Where a run stands: queued → running → succeeded | partial | failed | skipped.
     RunStatus {
         /// Created, waiting for a slot on its owner's executor.
         Queued = "queued",
@@ -70,13 +70,15 @@ text_enum! {
         Partial = "partial",
         /// The pipeline failed, every destination failed, or the run was abandoned or interrupted.
         Failed = "failed",
+        /// The template's send condition did not hold: nothing was sent, the reason is recorded.
+        Skipped = "skipped",
     }
 }
 
 impl RunStatus {
     /// Whether the run is over (and immutable).
     pub fn is_finished(self) -> bool {
-        matches!(self, RunStatus::Succeeded | RunStatus::Partial | RunStatus::Failed)
+        matches!(self, RunStatus::Succeeded | RunStatus::Partial | RunStatus::Failed | RunStatus::Skipped)
     }
 
     /// The states a run may move to from this one.
@@ -85,8 +87,8 @@ impl RunStatus {
         match self {
             // A queued run may fail without starting: abandoned by a dead owner, or interrupted.
             Queued => &[Running, Failed],
-            Running => &[Succeeded, Partial, Failed],
-            Succeeded | Partial | Failed => &[],
+            Running => &[Succeeded, Partial, Failed, Skipped],
+            Succeeded | Partial | Failed | Skipped => &[],
         }
     }
 
@@ -234,7 +236,7 @@ mod tests {
         assert_eq!(R::Queued.to(R::Running), Ok(R::Running));
         assert_eq!(R::Queued.to(R::Failed), Ok(R::Failed));
         assert!(R::Queued.to(R::Succeeded).is_err(), "a run cannot succeed without running");
-        for end in [R::Succeeded, R::Partial, R::Failed] {
+        for end in [R::Succeeded, R::Partial, R::Failed, R::Skipped] {
             assert_eq!(R::Running.to(end), Ok(end));
             assert!(end.is_finished());
             for any in R::ALL {

@@ -6,18 +6,18 @@ use crate::api::runs::{get_run, list_runs, resend_delivery, run_now, run_report}
 use crate::api::schedules::{create_schedule, delete_schedule, update_schedule};
 use crate::api::templates::{delete_template, get_template, list_templates, update_template};
 use crate::components::save_report::{
-    browser_zone, cron_preset, field_message, preset_cron, preset_name, FormatsField, NarrativeField, ScheduleFields,
-    PRESETS,
+    browser_zone, cron_preset, field_message, preset_cron, preset_name, DeliveryPreviews, FormatsField, NarrativeField,
+    PageFields, ScheduleFields, SendWhenFields, PRESETS,
 };
 use crate::components::shell::CurrentUser;
 use crate::components::time::When;
 use crate::components::toast::Toasts;
 use crate::components::widgets::{ChartCard, KpiCards, TableCard};
 use crate::model::reports::{
-    DeliveryView, NarrativeSettings, RunView, ScheduleInput, ScheduleView, TemplateInput, TemplateView,
+    DeliveryView, NarrativeSettings, PreviewInput, RunView, ScheduleInput, ScheduleView, TemplateInput, TemplateView,
 };
 use crate::model::runs::{RunPhase, RunStatus, Trigger};
-use crate::model::{AppError, Role};
+use crate::model::{AppError, Dashboard, Period, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -47,7 +47,9 @@ fn watch_run(
                     if let Some(t) = toasts {
                         let per: Vec<String> =
                             r.deliveries.iter().map(|d| format!("{}: {}", d.name, d.status)).collect();
-                        let text = if per.is_empty() {
+                        let text = if let Some(why) = &r.skip_reason {
+                            format!("Run skipped — {why}")
+                        } else if per.is_empty() {
                             format!("Run {}: no destinations.", r.status)
                         } else {
                             format!("Run {} — {}", r.status, per.join(", "))
@@ -365,6 +367,10 @@ fn DetailsTab(template: TemplateView, edit: Memo<bool>, version: RwSignal<u32>) 
     let narrative = RwSignal::new(template.narrative.enabled);
     let prompt = RwSignal::new(template.narrative.prompt.clone().unwrap_or_default());
     let enabled = RwSignal::new(template.enabled);
+    let page = RwSignal::new(template.page);
+    let send = RwSignal::new(template.send_when.clone());
+    let dashboard = Dashboard::parse(&template.dashboard).unwrap_or(Dashboard::Executive);
+    let period = Period::parse(&template.period).unwrap_or(Period::D7);
     let id = template.id.clone();
     let save = Action::new(move |input: &TemplateInput| {
         let (id, input) = (id.clone(), input.clone());
@@ -406,6 +412,8 @@ fn DetailsTab(template: TemplateView, edit: Memo<bool>, version: RwSignal<u32>) 
                 prompt: Some(prompt.get_untracked()).filter(|p| !p.trim().is_empty()),
             }),
             enabled: Some(enabled.get_untracked()),
+            page: Some(page.get_untracked()),
+            send_when: Some(send.get_untracked()),
             ..Default::default()
         });
     };
@@ -417,13 +425,15 @@ fn DetailsTab(template: TemplateView, edit: Memo<bool>, version: RwSignal<u32>) 
             {move || error.get().and_then(|e| field_message(&e, "name")).map(|m| view! { <span class="field-error">{m}</span> })}
             <FormatsField formats=formats error=error disabled=read_only/>
             <NarrativeField enabled=narrative prompt=prompt error=error disabled=read_only/>
+            <PageFields page=page disabled=read_only/>
+            <SendWhenFields send=send dashboard=dashboard period=period error=error disabled=read_only/>
             <label class="check">
                 <input type="checkbox" data-testid="details-enabled" disabled=move || !edit.get() prop:checked=move || enabled.get() on:change=move |ev| enabled.set(event_target_checked(&ev))/>
                 "Enabled (its schedules fire; Run Now works either way)"
             </label>
             <p class="muted">"Created by "{template.created_by.clone()}" · "<When at=Some(template.created_at.clone())/></p>
             <p class="muted">"The data of a saved report is fixed at save time; to change it, save a fresh copy from the dashboard."</p>
-            {move || error.get().and_then(|e| general_error(&e, &["name", "formats", "narrative.prompt"])).map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+            {move || error.get().and_then(|e| general_error(&e, &["name", "formats", "narrative.prompt", "sendWhen.kpi", "sendWhen.changePct"])).map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
             {move || edit.get().then(|| view! {
                 <div class="header-controls">
                     <button class="btn btn-primary" data-testid="details-save" disabled=move || save.pending().get() on:click=submit>
@@ -542,6 +552,8 @@ fn ScheduleForm(
     });
     let error = Signal::derive(move || save.value().get().and_then(|r| r.err()));
     let title = if schedule.is_some() { "Edit schedule" } else { "Add schedule" };
+    let tid = template_id.clone();
+    let preview_input = Callback::new(move |()| PreviewInput { template_id: Some(tid.clone()), ..Default::default() });
     let submit = move |_: leptos::ev::MouseEvent| {
         let key = preset.get_untracked();
         let cron = preset_cron(&key, &custom.get_untracked());
@@ -570,6 +582,7 @@ fn ScheduleForm(
         <div class="card form" data-testid="schedule-form">
             <h2>{title}</h2>
             <ScheduleFields preset=preset custom=custom zone=zone chosen=chosen error=error/>
+            <DeliveryPreviews ids=chosen input=preview_input/>
             {move || error.get().and_then(|e| general_error(&e, &["cronExpression", "timezone", "destinations"])).map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
             <div class="header-controls" style="justify-content:flex-end">
                 <button class="btn btn-ghost" on:click=move |_| form.set(None)>"Cancel"</button>
@@ -690,6 +703,7 @@ fn RunsTab(
                                             <span class=format!("badge badge-{}", r.status) data-testid="run-status">{r.status.as_str()}</span>
                                             {(r.phase != RunPhase::Finished).then(|| view! { <span class="muted" data-testid="run-phase">{format!(" {}…", r.phase)}</span> })}
                                             {r.error.clone().map(|e| view! { <div class="field-error" data-testid="run-error">{e}</div> })}
+                                            {r.skip_reason.clone().map(|e| view! { <div class="muted" data-testid="run-skip-reason">{e}</div> })}
                                         </td>
                                         <td>{r.duration_ms.map(|d| format!("{:.1} s", d as f64 / 1000.0)).unwrap_or_default()}</td>
                                         <td>{r.deliveries.iter().map(|d| view! {
@@ -737,6 +751,7 @@ pub fn RunPage() -> impl IntoView {
                     </div>
                     <A href=format!("/settings/reports/{}", r.template_id)>"Back to the report"</A></div>
                     {r.error.clone().map(|e| view! { <p class="widget-error" role="alert" data-testid="run-error">{e}</p> })}
+                    {r.skip_reason.clone().map(|e| view! { <p class="banner" role="status" data-testid="run-skip-reason">{e}</p> })}
                     <div class="grid grid-2" style="margin-bottom:16px">
                         {r.narrative.clone().map(|n| view! {
                             <section class="card narrative" data-testid="run-narrative"><h2>"Executive summary"</h2><p>{n.executive_summary}</p>
@@ -750,7 +765,8 @@ pub fn RunPage() -> impl IntoView {
                             </section>
                         })}
                         <section class="card"><h2>"Deliveries"</h2>
-                            {r.deliveries.is_empty().then(|| view! { <p class="muted">"No destinations: nothing was sent. The artifacts are below."</p> })}
+                            {(r.deliveries.is_empty() && r.skip_reason.is_none()).then(|| view! { <p class="muted">"No destinations: nothing was sent. The artifacts are below."</p> })}
+                            {r.skip_reason.is_some().then(|| view! { <p class="muted">"Skipped by its send condition: nothing was rendered or sent."</p> })}
                             {r.deliveries.iter().map(|d| view! { <DeliveryItem run_id=r.id.clone() delivery=d.clone() edit=edit version=version/> }).collect_view()}
                             <h3 style="margin-top:12px">"Artifacts"</h3>
                             {r.artifacts.iter().map(|a| if a.pruned {

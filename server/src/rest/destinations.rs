@@ -1,5 +1,6 @@
-//! `GET/POST /notifications/destinations`, `GET/PATCH/DELETE …/{id}`, `POST …/{id}/test`.
-//! Any role reads (secrets redacted); admins write and test.
+//! `GET/POST /notifications/destinations`, `GET/PATCH/DELETE …/{id}`, `POST …/{id}/test`,
+//! `POST …/{id}/preview`. Any role reads (secrets redacted); admins write and test; editors
+//! preview what a destination would receive.
 
 use super::extract::{Auth, Body, Ids};
 use app::engine::destinations::{self, DestinationInput, DestinationView, TestOutcome};
@@ -72,4 +73,21 @@ pub async fn test(
 ) -> Result<Json<TestOutcome>, AppError> {
     p.require(Role::Admin)?;
     Ok(Json(destinations::test(&s, &p.tenant_id, &p.actor, &id).await?))
+}
+
+/// What this destination would receive for a template (by id, or the template body being
+/// edited): the same message builders that deliver, nothing sent, secrets redacted.
+#[utoipa::path(post, path = "/notifications/destinations/{id}/preview", tag = "destinations", security(("apiKey" = ["editor"]), ("session" = ["editor"])),
+    params(("id" = String, Path, description = "Destination id")), request_body = app::model::reports::PreviewInput,
+    responses((status = 200, description = "The message as the destination would receive it", body = app::model::reports::DeliveryPreview)))]
+pub async fn preview(
+    State(s): State<AppState>,
+    Auth(p): Auth,
+    Ids(id): Ids<String>,
+    Body(b): Body<app::model::reports::PreviewInput>,
+) -> Result<Json<app::model::reports::DeliveryPreview>, AppError> {
+    p.require(Role::Editor)?;
+    s.rate_limits.take(app::engine::limits::Action::Export, &p.tenant_id, &p.actor, s.clock.now_ms())?;
+    let mut list = app::engine::templates::preview_delivery(&s, &p.tenant_id, &p.tenant_name, &[id], b).await?;
+    list.pop().map(Json).ok_or_else(AppError::internal)
 }

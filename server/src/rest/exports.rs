@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 pub struct PreviewBody {
     /// The dashboard (e.g. `executive`).
     dashboard: String,
-    /// `pdf`, `csv`, `md` or `html`.
+    /// `pdf`, `csv`, `md`, `html` or `xlsx`.
     format: String,
     /// The dashboard's period (default `7d`).
     #[serde(default)]
@@ -33,6 +33,9 @@ pub struct PreviewBody {
     /// On-screen source parameters (`groupBy`, `model`): at most 10, names ≤ 64 characters, values ≤ 200.
     #[serde(default)]
     params: BTreeMap<String, String>,
+    /// Paper and orientation of a PDF or HTML export (default A4 portrait).
+    #[serde(default)]
+    page: app::model::PageSetup,
 }
 
 fn yes() -> bool {
@@ -42,14 +45,15 @@ fn yes() -> bool {
 /// Renders the artifact and answers it as a download.
 #[utoipa::path(post, path = "/reports/preview", tag = "exports", security(("apiKey" = ["viewer"]), ("session" = ["viewer"])), request_body = PreviewBody,
     responses((status = 200, description = "The rendered file, as an attachment", content(
-        (Vec<u8> = "application/pdf"), (String = "text/csv"), (String = "text/markdown"), (String = "text/html")))))]
+        (Vec<u8> = "application/pdf"), (String = "text/csv"), (String = "text/markdown"), (String = "text/html"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 pub async fn preview(
     State(s): State<AppState>,
     Auth(p): Auth,
     Body(b): Body<PreviewBody>,
 ) -> Result<Response, AppError> {
     let format = ReportFormat::parse(&b.format).ok_or_else(|| {
-        AppError::invalid("format", format!("unknown format '{}': expected pdf, csv, md or html", b.format))
+        AppError::invalid("format", format!("unknown format '{}': expected {}", b.format, ReportFormat::NAMES))
     })?;
     app::engine::templates::check_params(&b.params).map_err(|e| AppError::validation(vec![e]))?;
     s.rate_limits.take(app::engine::limits::Action::Export, &p.tenant_id, &p.actor, s.clock.now_ms())?;
@@ -61,8 +65,12 @@ pub async fn preview(
     };
     // The narrative of a view is cached for an hour like the Executive card's (an AI provider is
     // asked at most once an hour per tenant and view, however often it is exported).
-    let opts =
-        Options { narrative: b.narrative && format != ReportFormat::Csv, cache_narrative: true, ..Options::default() };
+    let opts = Options {
+        narrative: b.narrative && format != ReportFormat::Csv,
+        cache_narrative: true,
+        page: b.page,
+        ..Options::default()
+    };
     let report = report::assemble(&s, &p.tenant_id, &p.tenant_name, req, &opts).await?;
     let started = std::time::Instant::now();
     let (report, bytes) = tokio::task::spawn_blocking(move || {

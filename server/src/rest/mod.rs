@@ -50,6 +50,7 @@ pub fn router() -> Router<AppState> {
             get(destinations::get).patch(destinations::update).delete(destinations::delete),
         )
         .route("/notifications/destinations/{id}/test", post(destinations::test))
+        .route("/notifications/destinations/{id}/preview", post(destinations::preview))
         .route("/reports/templates", get(templates::list).post(templates::create))
         .route("/reports/templates/{id}", get(templates::get).patch(templates::update).delete(templates::delete))
         .route("/reports/templates/{id}/run-now", post(runs::run_now))

@@ -44,7 +44,7 @@ use utoipa::{Modify, OpenApi};
         exports::preview,
         ai::get, ai::put, ai::test,
         destinations::list, destinations::create, destinations::get, destinations::update,
-        destinations::delete, destinations::test,
+        destinations::delete, destinations::test, destinations::preview,
         templates::list, templates::create, templates::get, templates::update, templates::delete,
         runs::run_now,
         schedules::list, schedules::create, schedules::preview, schedules::get, schedules::update, schedules::delete,

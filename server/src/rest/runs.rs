@@ -100,9 +100,10 @@ pub struct LinkQuery {
 /// An artifact's bytes: for a signed-in member of the run's tenant, or with a valid signed link.
 #[utoipa::path(get, path = "/reports/runs/{id}/artifacts/{format}", tag = "reports",
     security((), ("apiKey" = ["viewer"]), ("session" = ["viewer"])),
-    params(("id" = String, Path, description = "Run id"), ("format" = String, Path, description = "pdf, csv, md or html"), LinkQuery),
+    params(("id" = String, Path, description = "Run id"), ("format" = String, Path, description = "pdf, csv, md, html or xlsx"), LinkQuery),
     responses((status = 200, description = "The artifact's bytes", content(
-        (Vec<u8> = "application/pdf"), (String = "text/csv"), (String = "text/markdown"), (String = "text/html")))))]
+        (Vec<u8> = "application/pdf"), (String = "text/csv"), (String = "text/markdown"), (String = "text/html"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 pub async fn artifact(
     State(s): State<AppState>,
     Ids((id, format)): Ids<(String, String)>,

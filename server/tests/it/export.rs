@@ -20,6 +20,7 @@ db_test!(every_format_downloads_with_its_type_and_file_name, |app| {
         ("csv", "text/csv; charset=utf-8", "csv"),
         ("md", "text/markdown; charset=utf-8", "md"),
         ("html", "text/html; charset=utf-8", "html"),
+        ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     ] {
         let r = c
             .post(app.url("/api/v1/reports/preview"))
@@ -38,8 +39,101 @@ db_test!(every_format_downloads_with_its_type_and_file_name, |app| {
             "pdf" => assert!(bytes.starts_with(b"%PDF")),
             "csv" => assert!(bytes.starts_with(b"section,label,value,previous,delta_pct\r\n")),
             "md" => assert!(std::str::from_utf8(&bytes).unwrap().starts_with("# Executive report")),
+            "xlsx" => assert!(bytes.starts_with(b"PK\x03\x04"), "a zip container"),
             _ => assert!(std::str::from_utf8(&bytes).unwrap().contains("<h1>Executive report</h1>")),
         }
+    }
+});
+
+/// Every sheet of the workbook against the CSV of the same report, cell by cell: the same rows in
+/// the same order, numbers equal (percentages as fractions), days and instants as dates in the
+/// report's zone, text verbatim (the CSV's formula guard aside), empty where the CSV is empty.
+fn assert_workbook_equals_csv(report: &app::model::Report, xlsx: &[u8], csv: &[u8]) {
+    use app::model::ColumnKind;
+    use calamine::{Data, Reader};
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.to_vec())).unwrap();
+    let names = wb.sheet_names().to_vec();
+    assert_eq!(names.len(), report.sections.len() + 1, "a Summary and one sheet per section");
+    assert_eq!(names[0], "Summary");
+    let mut rd = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(csv);
+    let records: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    let tz: chrono_tz::Tz = report.timezone.parse().unwrap();
+    let mut at = 0;
+    for (t, name) in report.sections.iter().zip(&names[1..]) {
+        let range = wb.worksheet_range(name).unwrap();
+        let cell = |r: usize, c: usize| range.get_value((r as u32, c as u32)).cloned().unwrap_or(Data::Empty);
+        let shown: Vec<_> = app::model::table::shown_columns(t).collect();
+        assert_eq!(&records[at][0], "section", "{name}: the CSV's header row");
+        for (c, (_, col)) in shown.iter().enumerate() {
+            assert_eq!(&records[at][c + 1], col.key.as_str());
+            let Data::String(h) = cell(0, c) else { panic!("{name}: header {c} is text") };
+            assert!(h.starts_with(&col.label), "{name}: header {h:?} is the label {:?}", col.label);
+        }
+        at += 1;
+        let mut n = 0;
+        while at < records.len() && &records[at][0] != "section" {
+            let rec = &records[at];
+            assert_eq!(&rec[0], t.source.as_str());
+            for (c, (j, col)) in shown.iter().enumerate() {
+                let (want, got) = (&rec[c + 1], cell(n + 1, c));
+                let percent = col.kind == ColumnKind::Percent
+                    || (matches!(col.key.as_str(), "value" | "previous" | "current" | "baseline")
+                        && t.cell(n, "format").map(|f| f.as_text()) == Some("percent".into()));
+                match got {
+                    Data::Empty => assert_eq!(want, "", "{name} r{n} {}: empty only where the CSV is", col.key),
+                    Data::Float(_) | Data::Int(_) => {
+                        let raw = match got {
+                            Data::Float(f) => f,
+                            Data::Int(i) => i as f64,
+                            _ => unreachable!(),
+                        };
+                        let v = raw * if percent { 100.0 } else { 1.0 };
+                        let w: f64 =
+                            want.parse().unwrap_or_else(|_| panic!("{name} r{n} {}: {want:?} is a number", col.key));
+                        assert!((v - w).abs() <= 1e-9 * w.abs().max(1.0), "{name} r{n} {}: {v} vs {w}", col.key);
+                    }
+                    Data::DateTime(d) => {
+                        let shown = d.as_datetime().unwrap();
+                        let expected = match col.kind {
+                            ColumnKind::Date => chrono::NaiveDate::parse_from_str(want, "%Y-%m-%d")
+                                .unwrap()
+                                .and_hms_opt(0, 0, 0)
+                                .unwrap(),
+                            _ => chrono::DateTime::parse_from_rfc3339(want).unwrap().with_timezone(&tz).naive_local(),
+                        };
+                        let off = (shown - expected).num_milliseconds().abs();
+                        assert!(off <= 1, "{name} r{n} {}: {shown} vs {expected}", col.key);
+                    }
+                    Data::String(s) => {
+                        let plain = want
+                            .strip_prefix('\'')
+                            .filter(|p| p.starts_with(['=', '+', '-', '@', '\t', '\r']))
+                            .unwrap_or(want);
+                        assert_eq!(s, plain, "{name} r{n} {}", col.key);
+                    }
+                    other => panic!("{name} r{n} {}: unexpected {other:?} (column {j})", col.key),
+                }
+            }
+            at += 1;
+            n += 1;
+        }
+        assert_eq!(n, t.rows.len(), "{name}: every row");
+        if n == 0 {
+            assert_eq!(cell(1, 0), Data::String("No data for this period.".into()));
+        } else {
+            assert_eq!(range.end().map(|e| e.0 as usize), Some(n), "{name}: no extra rows");
+        }
+    }
+    assert_eq!(at, records.len());
+}
+
+db_test!(every_dashboards_workbook_equals_its_csv_cell_by_cell, |app| {
+    let (t, _) = demo(&app).await;
+    for d in app::model::Dashboard::ALL {
+        let report = common::narrated_report(&app, &t.id, d.key(), "30d").await;
+        let csv = app::engine::render::render(&report, app::engine::render::ReportFormat::Csv).unwrap();
+        let xlsx = app::engine::render::render(&report, app::engine::render::ReportFormat::Xlsx).unwrap();
+        assert_workbook_equals_csv(&report, &xlsx, &csv);
     }
 });
 

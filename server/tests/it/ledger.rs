@@ -41,6 +41,8 @@ fn input(run_id: &str, tenant: &str) -> DeliveryInput {
         generated_at: "2026-11-30T12:00:00Z".into(),
         narrative: None,
         sections: vec![],
+        kpis: vec![],
+        charts: vec![],
         artifacts: vec![],
         run_url: "http://127.0.0.1/runs/x".into(),
         is_test: false,

@@ -37,6 +37,7 @@ fn report() -> Report {
         narrative: None,
         kpis: vec![],
         sections: vec![t],
+        page: Default::default(),
     }
 }
 

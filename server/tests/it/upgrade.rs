@@ -2,7 +2,8 @@
 //! (0006), on SQLite and PostgreSQL: Run Now runs left in flight twice for one template (the old
 //! code allowed it) are reduced to the newest, so the new "one Run Now at a time" index can be
 //! built; and `pending` deliveries left inside finished runs — the old code's lost outcomes —
-//! become `unknown`.
+//! become `unknown`. The same database then goes through 0008 (SQLite rebuilds `report_runs` to
+//! allow `skipped`): every run, delivery and index survives, and finished runs stay immutable.
 
 use crate::common;
 
@@ -62,6 +63,25 @@ async fn upgrade(url: &str, dialect_dir: &str) {
         .execute(&db.pool)
         .await;
     assert!(twice.is_err(), "a second Run Now of the template in flight is refused by the database");
+    let runs: i64 =
+        sqlx::Row::get(&sqlx::query("SELECT COUNT(*) FROM report_runs").fetch_one(&db.pool).await.unwrap(), 0);
+    assert_eq!(runs, 3, "every run survives the rebuild");
+    let tamper = sqlx::query("UPDATE report_runs SET error = 'x' WHERE id = 'done'").execute(&db.pool).await;
+    assert!(tamper.is_err(), "a finished run stays immutable after 0008");
+    let skipped = sqlx::query("INSERT INTO report_runs (id, tenant_id, template_id, trigger, triggered_by, status, phase, queued_at) VALUES ('quiet', 't1', 'tpl3', 'schedule', 'scheduler', 'skipped', 'finished', 4)")
+        .execute(&db.pool)
+        .await;
+    assert!(skipped.is_ok(), "0008 allows a skipped run: {skipped:?}");
+    let bogus = sqlx::query("INSERT INTO report_runs (id, tenant_id, template_id, trigger, triggered_by, status, phase, queued_at) VALUES ('bogus', 't1', 'tpl4', 'schedule', 'scheduler', 'done', 'finished', 5)")
+        .execute(&db.pool)
+        .await;
+    assert!(bogus.is_err(), "and still refuses a status that does not exist");
+    let columns = sqlx::query("SELECT page, send_when FROM report_templates").fetch_all(&db.pool).await;
+    assert!(columns.is_ok(), "templates gain a page setup and a send condition: {:?}", columns.err());
+    if db.dialect == app::engine::db::Dialect::Sqlite {
+        let broken = sqlx::query("PRAGMA foreign_key_check").fetch_all(&db.pool).await.unwrap();
+        assert!(broken.is_empty(), "no delivery or artifact lost its run");
+    }
 }
 
 #[tokio::test]

@@ -1,6 +1,9 @@
 //! Email through the configured SMTP server (lettre, async over tokio): subject "<template> —
-//! <date>", a plain-text and an HTML body (multipart/alternative) with the summary, takeaways,
-//! period and report link, inside multipart/mixed with every artifact attached — or, when the
+//! <date>", a plain-text and an HTML body (multipart/alternative). The HTML body is the report as
+//! a mail client can show it — table layout, inline CSS, no script: the title and period, the
+//! summary, the key figures, the takeaways and every chart as a PNG image carried inline by
+//! Content-ID (multipart/related; SVG does not display in Gmail or Outlook), then the report link.
+//! All of it sits inside multipart/mixed with every artifact attached — or, when the
 //! artifacts together exceed the size cap, their download links instead, saying so. Permanent SMTP
 //! errors (5xx) fail; transient ones (4xx) and connection trouble are retried. The SMTP URL holds
 //! credentials: it is never logged nor returned.
@@ -60,7 +63,7 @@ pub(super) async fn send(
 }
 
 /// Whether the artifacts go as attachments (all of them fit the cap) or as links.
-fn attaches(input: &DeliveryInput, settings: &Settings) -> bool {
+pub(super) fn attaches(input: &DeliveryInput, settings: &Settings) -> bool {
     input.artifacts.iter().map(|a| a.bytes.len()).sum::<usize>() <= settings.email_max_bytes
 }
 
@@ -130,7 +133,18 @@ pub(super) fn build(
         b = b.reply_to(mailbox(r, "reply-to")?);
     }
     let attach = attaches(input, settings);
-    let bodies = MultiPart::alternative_plain_html(plain(input, attach, settings), html(input, attach, settings));
+    let bodies = if input.charts.is_empty() {
+        MultiPart::alternative_plain_html(plain(input, attach, settings), html(input, attach, settings))
+    } else {
+        let mut related = MultiPart::related().singlepart(SinglePart::html(html(input, attach, settings)));
+        let png = ContentType::parse("image/png").map_err(|_| "image/png".to_string())?;
+        for (i, c) in input.charts.iter().enumerate() {
+            let body =
+                Body::new_with_encoding(c.png.to_vec(), ContentTransferEncoding::Base64).unwrap_or_else(Body::new);
+            related = related.singlepart(Attachment::new_inline(content_id(input, i)).body(body, png.clone()));
+        }
+        MultiPart::alternative().singlepart(SinglePart::plain(plain(input, attach, settings))).multipart(related)
+    };
     let mut mixed = MultiPart::mixed().multipart(bodies);
     if attach {
         for a in &input.artifacts {
@@ -213,36 +227,98 @@ pub(super) fn plain(input: &DeliveryInput, attach: bool, settings: &Settings) ->
     out
 }
 
-/// The HTML body (every piece of data escaped).
+/// The Content-ID of the `i`th chart of a delivery (unique per message: the delivery id is).
+pub(super) fn content_id(input: &DeliveryInput, i: usize) -> String {
+    let id: String = input.delivery_id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+    format!("chart-{i}.{id}@narrate")
+}
+
+/// Colours of a KPI's Δ by its chip.
+fn chip_color(chip: &str) -> &'static str {
+    match chip {
+        "green" => "#0f7a52",
+        "red" => "#c2362f",
+        "blue" => "#1f66d1",
+        _ => "#52606d",
+    }
+}
+
+/// The HTML body (every piece of data escaped): the report laid out for mail clients.
 pub(super) fn html(input: &DeliveryInput, attach: bool, settings: &Settings) -> String {
     let e = text::escape_html;
     let d = text::digest(input);
-    let mut out = String::from("<!DOCTYPE html>\n<html><body style=\"font-family:Arial,Helvetica,sans-serif;color:#1f2933;line-height:1.5\">\n");
-    out.push_str(&format!("<h1 style=\"font-size:20px;margin:0 0 4px\">{}</h1>\n", e(input.template_name.trim())));
-    out.push_str(&format!("<p style=\"color:#52606d;margin:0 0 16px\">{}</p>\n", e(&text::subtitle(input))));
-    out.push_str(&format!("<p>{}</p>\n", e(&d.summary)));
-    if !d.items.is_empty() {
-        out.push_str(&format!("<h2 style=\"font-size:16px;margin:16px 0 4px\">{}</h2>\n<ul>\n", e(d.items_title)));
-        for i in &d.items {
-            out.push_str(&format!("<li>{}</li>\n", e(i)));
+    let mut out = String::from(
+        "<!DOCTYPE html>\n<html><body style=\"margin:0;padding:0;background:#f4f6f8\">\n\
+         <table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"background:#f4f6f8\"><tr><td align=\"center\" style=\"padding:16px 8px\">\n\
+         <table role=\"presentation\" width=\"640\" cellpadding=\"0\" cellspacing=\"0\" style=\"width:100%;max-width:640px;background:#ffffff;border:1px solid #e3e6eb;border-radius:8px;font-family:Arial,Helvetica,sans-serif;color:#1f2933;line-height:1.5\">\n",
+    );
+    let row = |out: &mut String, inner: String| {
+        out.push_str(&format!("<tr><td style=\"padding:0 20px 12px\">{inner}</td></tr>\n"))
+    };
+    out.push_str(&format!(
+        "<tr><td style=\"padding:20px 20px 4px\"><h1 style=\"font-size:20px;margin:0 0 4px\">{}</h1>\n<p style=\"color:#52606d;margin:0 0 8px;font-size:13px\">{}</p></td></tr>\n",
+        e(input.template_name.trim()),
+        e(&text::subtitle(input))
+    ));
+    row(&mut out, format!("<p style=\"margin:0\">{}</p>", e(&d.summary)));
+    if !input.kpis.is_empty() {
+        let mut t = String::from("<table role=\"presentation\" width=\"100%\" cellpadding=\"6\" cellspacing=\"0\" style=\"border-collapse:collapse;font-size:13px\">");
+        t.push_str("<tr><th align=\"left\" style=\"color:#52606d;border-bottom:1px solid #d3d8e0\">Key figure</th><th align=\"right\" style=\"color:#52606d;border-bottom:1px solid #d3d8e0\">Value</th><th align=\"right\" style=\"color:#52606d;border-bottom:1px solid #d3d8e0\">Δ</th><th align=\"right\" style=\"color:#52606d;border-bottom:1px solid #d3d8e0\">Previous</th></tr>");
+        for k in &input.kpis {
+            t.push_str(&format!(
+                "<tr><td style=\"border-bottom:1px solid #eef0f3\">{}</td><td align=\"right\" style=\"border-bottom:1px solid #eef0f3;font-weight:bold\">{}</td><td align=\"right\" style=\"border-bottom:1px solid #eef0f3;color:{}\">{}</td><td align=\"right\" style=\"border-bottom:1px solid #eef0f3;color:#52606d\">{}</td></tr>",
+                e(&k.label),
+                e(&k.value),
+                chip_color(&k.chip),
+                e(&k.delta),
+                e(&k.previous)
+            ));
         }
-        out.push_str("</ul>\n");
+        t.push_str("</table>");
+        row(&mut out, t);
+    }
+    if !d.items.is_empty() {
+        let mut t = format!(
+            "<h2 style=\"font-size:16px;margin:4px 0\">{}</h2><ul style=\"margin:0;padding-left:20px\">",
+            e(d.items_title)
+        );
+        for i in &d.items {
+            t.push_str(&format!("<li>{}</li>", e(i)));
+        }
+        t.push_str("</ul>");
+        row(&mut out, t);
+    }
+    for (i, c) in input.charts.iter().enumerate() {
+        row(
+            &mut out,
+            format!(
+                "<h2 style=\"font-size:16px;margin:8px 0 6px\">{title}</h2><img src=\"cid:{cid}\" width=\"{w}\" height=\"{h}\" alt=\"{title}\" style=\"display:block;width:100%;max-width:{w}px;height:auto;border:0\">",
+                title = e(&c.title),
+                cid = content_id(input, i),
+                w = c.width,
+                h = c.height
+            ),
+        );
     }
     let url = e(&input.run_url);
-    out.push_str(&format!("<p>Open the report: <a href=\"{url}\">{url}</a></p>\n"));
+    row(
+        &mut out,
+        format!("<p style=\"margin:8px 0 0\"><a href=\"{url}\" style=\"display:inline-block;background:#2f5bea;color:#ffffff;text-decoration:none;padding:8px 14px;border-radius:6px;font-weight:bold\">Open the report</a></p><p style=\"font-size:12px;color:#52606d\">{url}</p>"),
+    );
     if !attach && !input.artifacts.is_empty() {
-        out.push_str(&format!("<p>{}</p>\n<ul>\n", e(&too_large(settings))));
+        let mut t = format!("<p>{}</p><ul>", e(&too_large(settings)));
         for a in &input.artifacts {
             let link = e(&a.download_url);
-            out.push_str(&format!(
-                "<li><a href=\"{link}\">{}</a> ({}): {link}</li>\n",
+            t.push_str(&format!(
+                "<li><a href=\"{link}\">{}</a> ({}): {link}</li>",
                 e(&a.filename),
                 text::human_size(a.bytes.len())
             ));
         }
-        out.push_str("</ul>\n");
+        t.push_str("</ul>");
+        row(&mut out, t);
     }
-    out.push_str("</body></html>\n");
+    out.push_str("</table>\n</td></tr></table>\n</body></html>\n");
     out
 }
 

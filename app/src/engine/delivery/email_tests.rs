@@ -145,7 +145,10 @@ async fn email_attaches_every_artifact_and_carries_both_bodies() {
     let html = msg.body_html(0).unwrap();
     assert!(html.contains("Revenue rose 12 % — “strong” week for &lt;Search &amp; Social&gt;."), "{html}");
     assert!(html.contains("<li>Paid search drove most of the growth.</li>"), "{html}");
-    assert!(html.contains(&format!("Open the report: <a href=\"{0}\">{0}</a>", input.run_url)), "{html}");
+    assert!(
+        html.contains(&format!("<a href=\"{}\"", input.run_url)) && html.contains(">Open the report</a>"),
+        "{html}"
+    );
     assert_eq!(msg.attachment_count(), input.artifacts.len());
     for (part, original) in msg.attachments().zip(&input.artifacts) {
         assert_eq!(part.attachment_name(), Some(original.filename.as_str()));
@@ -261,4 +264,70 @@ async fn with_an_operator_sender_a_tenants_address_goes_to_reply_to_unless_its_d
     let msg = MessageParser::default().parse(&raw).unwrap();
     assert_eq!(msg.from().unwrap().first().unwrap().address(), Some("reports@example.com"));
     assert_eq!(msg.reply_to().unwrap().first().unwrap().address(), Some("team@example.com"));
+}
+
+#[tokio::test]
+async fn the_email_body_is_the_report_with_key_figures_and_every_chart_inline_as_png() {
+    use crate::model::{Cell, Chart, ChartKind, Column, ColumnKind, KpiLine, Table};
+    let mut server = smtp_server(RCPT_OK).await;
+    let mut trend = Table::new(
+        "revenue_trend",
+        "Revenue trend",
+        vec![Column::new("day", "Day", ColumnKind::Date), Column::new("revenue", "Revenue", ColumnKind::Money)],
+    );
+    for i in 0..14 {
+        trend.push(vec![Cell::from(format!("2026-11-{:02}", i + 1)), Cell::Num(1000.0 + f64::from(i) * 37.0)]);
+    }
+    trend.chart = Some(Chart::new(ChartKind::Line, "day", &["revenue"]));
+    let mut offers = Table::new(
+        "offers",
+        "Offers <b>served</b>",
+        vec![Column::new("name", "Offer", ColumnKind::Text), Column::new("n", "Impressions", ColumnKind::Integer)],
+    );
+    for (name, n) in [("Cashback Bonus", 900), ("Platinum Card", 700), ("Savings Boost", 300)] {
+        offers.push(vec![Cell::from(name), Cell::Int(n)]);
+    }
+    offers.chart = Some(Chart::new(ChartKind::Bar, "name", &["n"]));
+    let mut input = rich_input();
+    input.charts = crate::engine::render::png::charts(&[trend, offers]);
+    assert_eq!(input.charts.len(), 2, "both charts drawn");
+    input.kpis = vec![KpiLine {
+        label: "Revenue".into(),
+        value: "$98,765.00".into(),
+        previous: "$90,000.00".into(),
+        delta: "+9.7 %".into(),
+        chip: "green".into(),
+        spark: vec![],
+    }];
+    let (out, _) = run(&email_dest(), &input, &settings_for(&server)).await;
+    assert_eq!(out.status, DeliveryStatus::Delivered, "{:?}", out.error);
+    let raw = server.messages.try_recv().unwrap();
+    let msg = MessageParser::default().parse(&raw).unwrap();
+    let html = msg.body_html(0).unwrap();
+    assert!(!html.contains("<script") && !html.contains("<svg"), "no script, no SVG in a mail body");
+    assert!(
+        html.contains(">Revenue</td>") && html.contains("$98,765.00") && html.contains("+9.7 %"),
+        "the key figures: {html}"
+    );
+    assert!(html.contains("Offers &lt;b&gt;served&lt;/b&gt;"), "chart titles are escaped");
+    for (i, c) in input.charts.iter().enumerate() {
+        let cid = super::email::content_id(&input, i);
+        assert!(html.contains(&format!("src=\"cid:{cid}\"")), "the body shows chart {i}");
+        let part = msg.parts.iter().find(|p| p.content_id() == Some(cid.as_str())).expect("an inline part per chart");
+        let ct = part.content_type().unwrap();
+        assert_eq!((ct.ctype(), ct.subtype()), ("image", Some("png")));
+        let png = part.contents();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "chart {i} decodes as PNG");
+        let dim = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+        assert_eq!(c.width, 600, "drawn at the mail body's width");
+        assert_eq!(
+            (dim(16), dim(20)),
+            (c.width * 2, c.height * 2),
+            "chart {i} is twice its CSS size, for sharp screens"
+        );
+        assert!(c.height > 100, "a chart, not a sliver");
+    }
+    // The files are still attached, besides the inline charts.
+    let files: Vec<_> = msg.attachments().filter(|p| p.content_id().is_none()).collect();
+    assert_eq!(files.len(), input.artifacts.len());
 }

@@ -6,6 +6,7 @@
 mod email;
 pub use email::domain_allowed;
 mod http;
+pub mod preview;
 pub mod retry;
 mod slack;
 mod teams;
@@ -95,6 +96,10 @@ pub struct DeliveryInput {
     pub narrative: Option<Narrative>,
     /// The report's sections.
     pub sections: Vec<SectionSummary>,
+    /// The key figures, formatted (the email shows them as a table).
+    pub kpis: Vec<crate::model::KpiLine>,
+    /// Each charted section as a PNG (the email shows them inline, by Content-ID).
+    pub charts: Vec<crate::engine::render::png::ChartImage>,
     /// The rendered files.
     pub artifacts: Vec<Artifact>,
     /// The absolute URL of the run page.

@@ -134,6 +134,7 @@ pub(super) fn style(status: RunStatus) -> &'static str {
         RunStatus::Succeeded => "good",
         RunStatus::Failed | RunStatus::Partial => "attention",
         RunStatus::Queued | RunStatus::Running => "accent",
+        RunStatus::Skipped => "default",
     }
 }
 

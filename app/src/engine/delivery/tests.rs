@@ -59,6 +59,8 @@ pub(super) fn sample_input() -> DeliveryInput {
             SectionSummary { id: "rev_channel".into(), title: "Revenue by channel".into(), row_count: 12 },
             SectionSummary { id: "refunds".into(), title: "Refunds".into(), row_count: 1 },
         ],
+        kpis: vec![],
+        charts: vec![],
         artifacts: vec![
             artifact(
                 "pdf",

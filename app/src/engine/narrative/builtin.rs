@@ -10,18 +10,18 @@ use crate::model::{Cell, Narrative, Report, SectionNarrative, Table};
 /// Longest executive summary, in words.
 pub const MAX_SUMMARY_WORDS: usize = 120;
 
-fn text(t: &Table, row: usize, key: &str) -> String {
+pub(super) fn text(t: &Table, row: usize, key: &str) -> String {
     match (t.col(key), t.cell(row, key)) {
         (Some(c), Some(cell)) => format_cell(cell, t.columns[c].kind),
         _ => String::new(),
     }
 }
 
-fn num(t: &Table, row: usize, key: &str) -> Option<f64> {
+pub(super) fn num(t: &Table, row: usize, key: &str) -> Option<f64> {
     t.cell(row, key).and_then(Cell::as_f64)
 }
 
-fn section<'a>(r: &'a Report, source: &str) -> Option<&'a Table> {
+pub(super) fn section<'a>(r: &'a Report, source: &str) -> Option<&'a Table> {
     r.sections.iter().find(|t| t.source == source && !t.rows.is_empty())
 }
 

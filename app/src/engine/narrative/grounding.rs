@@ -336,6 +336,7 @@ mod tests {
                 spark: vec![],
             }],
             sections: vec![offers],
+            page: Default::default(),
         }
     }
 

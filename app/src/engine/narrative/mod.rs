@@ -6,6 +6,7 @@
 
 pub mod builtin;
 pub mod grounding;
+pub mod news;
 pub mod prompt;
 pub mod providers;
 

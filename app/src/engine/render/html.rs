@@ -22,14 +22,20 @@ td{border-bottom:1px solid #eef0f3;padding:6px 8px;vertical-align:top}td.num,th.
 tr:has(+tr.detail) td{border-bottom:0}tr.detail td{color:#4a5566;font-size:12px;padding-top:0}\
 .note{color:#6b7687;font-size:12px}.green{color:#0f8a5f}.red{color:#c2362f}.grey{color:#4a5566}.blue{color:#1f66d1}svg{max-width:100%;height:auto}";
 
+/// Printing (or "Save as PDF" from a browser): the template's paper and orientation through
+/// `@page`, no screen padding, headings kept with what follows them, rows and charts unbroken.
+const PRINT_CSS: &str =
+    "@media print{body{padding:0}main{max-width:none}h2{break-after:avoid}tr,svg,.kpi{break-inside:avoid}}";
+
 /// Renders the report as one HTML document.
 pub fn render_html(report: &Report) -> String {
     let mut o = String::with_capacity(64 * 1024);
     let _ = write!(
         o,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title><style>{CSS}</style></head><body><main>",
-        escape(&report.title)
+         <title>{}</title><style>{CSS}{PRINT_CSS}@page{{size:{};margin:16mm}}</style></head><body><main>",
+        escape(&report.title),
+        report.page.css_size()
     );
     let _ = write!(
         o,

@@ -5,6 +5,8 @@ pub mod csv;
 pub mod html;
 pub mod markdown;
 pub mod pdf;
+pub mod png;
+pub mod xlsx;
 
 #[cfg(test)]
 mod tests;
@@ -25,19 +27,26 @@ pub enum ReportFormat {
     Md,
     /// Self-contained HTML.
     Html,
+    /// An Excel workbook: a Summary sheet, then one typed sheet per section.
+    Xlsx,
 }
 
 impl ReportFormat {
     /// All formats in menu order.
-    pub const ALL: [ReportFormat; 4] = [ReportFormat::Pdf, ReportFormat::Csv, ReportFormat::Md, ReportFormat::Html];
+    pub const ALL: [ReportFormat; 5] =
+        [ReportFormat::Pdf, ReportFormat::Csv, ReportFormat::Md, ReportFormat::Html, ReportFormat::Xlsx];
 
-    /// Parses `pdf`, `csv`, `md`/`markdown`, `html`.
+    /// The names a format is asked for by, as an error message lists them.
+    pub const NAMES: &'static str = "pdf, csv, md, html or xlsx";
+
+    /// Parses `pdf`, `csv`, `md`/`markdown`, `html`, `xlsx`.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "pdf" => Some(Self::Pdf),
             "csv" => Some(Self::Csv),
             "md" | "markdown" => Some(Self::Md),
             "html" => Some(Self::Html),
+            "xlsx" => Some(Self::Xlsx),
             _ => None,
         }
     }
@@ -49,6 +58,7 @@ impl ReportFormat {
             Self::Csv => "text/csv; charset=utf-8",
             Self::Md => "text/markdown; charset=utf-8",
             Self::Html => "text/html; charset=utf-8",
+            Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         }
     }
 
@@ -59,6 +69,7 @@ impl ReportFormat {
             Self::Csv => "csv",
             Self::Md => "md",
             Self::Html => "html",
+            Self::Xlsx => "xlsx",
         }
     }
 }
@@ -70,6 +81,7 @@ pub fn render(report: &Report, format: ReportFormat) -> Result<Vec<u8>, AppError
         ReportFormat::Csv => csv::render_csv(report).map_err(|e| super::error::internal("csv render", e)),
         ReportFormat::Md => Ok(markdown::render_markdown(report).into_bytes()),
         ReportFormat::Html => Ok(html::render_html(report).into_bytes()),
+        ReportFormat::Xlsx => xlsx::render_xlsx(report).map_err(|e| super::error::internal("xlsx render", e)),
     }
 }
 

@@ -119,7 +119,8 @@ fn virtual_file(path: &str) -> Result<FileId, PdfError> {
     Ok(RootedPath::new(VirtualRoot::Project, vpath).intern())
 }
 
-/// Renders `report` as an A4 PDF: title block, executive summary and key takeaways (when the
+/// Renders `report` as a PDF on its page setup (A4 portrait unless the template or export says
+/// otherwise): title block, executive summary and key takeaways (when the
 /// report has a narrative), the KPI table, then every section with its note, narrative
 /// paragraph, chart (vector, the dashboard's SVG) and all of its rows. Long tables break across
 /// pages with their header row repeated; every page is numbered "Page N of M".
@@ -235,7 +236,12 @@ fn build_source(report: &Report, chart_paths: &[Option<String>], spark_paths: &[
     let rows: usize = report.sections.iter().map(|t| t.rows.len() * t.columns.len().max(1)).sum();
     let mut out = String::with_capacity(TEMPLATE.len() + 4096 + rows * 24);
 
-    out.push_str("#let data = (\n  kicker: ");
+    // The page setup comes from the generator (two closed enums), never from report text.
+    out.push_str("#let data = (\n  paper: \"");
+    out.push_str(report.page.typst_paper());
+    out.push_str("\",\n  landscape: ");
+    out.push_str(if report.page.landscape() { "true" } else { "false" });
+    out.push_str(",\n  kicker: ");
     push_str_literal(&mut out, &format!("{} dashboard · {}", report.dashboard.title(), report.period.label()));
     out.push_str(",\n  title: ");
     push_str_literal(&mut out, &report.title);
@@ -389,6 +395,7 @@ mod tests {
             }),
             kpis,
             sections,
+            page: Default::default(),
         }
     }
 

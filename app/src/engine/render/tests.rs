@@ -1,5 +1,5 @@
 //! Renderer tests: every artifact is parsed back and compared with the report it came from, and
-//! hostile text renders safely in all four formats.
+//! hostile text renders safely in every format.
 
 use super::{csv::render_csv, html::render_html, markdown::render_markdown, pdf::render_pdf};
 use crate::model::{Cell, Chart, ChartKind, Column, ColumnKind, Dashboard, KpiLine, Narrative, Period, Report, Table};
@@ -79,6 +79,7 @@ pub(crate) fn report(rows: usize) -> Report {
             spark: vec![1.0, 2.0, 1.5],
         }],
         sections: vec![offers, hostile, trend],
+        page: Default::default(),
     }
 }
 
@@ -203,6 +204,8 @@ fn hostile_text_renders_safely_in_every_format() {
     assert!(!html.contains("<script>") && !html.contains("<b>Corp"));
     let pdf = render_pdf(&r).expect("hostile text must not break the PDF");
     assert!(pdf.starts_with(b"%PDF"));
+    let xlsx = super::xlsx::render_xlsx(&r).expect("hostile text must not break the workbook");
+    assert!(xlsx.starts_with(b"PK"));
 }
 
 /// A PDF's text without whitespace (extraction splits runs arbitrarily).
@@ -286,4 +289,164 @@ fn a_long_table_under_a_chart_goes_to_the_appendix_in_full() {
     let at = squashed.find("Appendix").expect("the PDF has an appendix");
     assert!(squashed[..at].contains("The90rowsofthistableareintheappendix."));
     assert!(squashed[at..].contains("$189.00") && !squashed[..at].contains("$189.00"));
+}
+
+/// A workbook's sheets as calamine reads them: (name, rows of cells).
+pub(crate) fn read_workbook(bytes: &[u8]) -> Vec<(String, Vec<Vec<calamine::Data>>)> {
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let names = wb.sheet_names().to_vec();
+    names
+        .into_iter()
+        .map(|n| {
+            let range = wb.worksheet_range(&n).unwrap();
+            // Rows from A1, even when the first rows or columns are empty.
+            let rows = (0..range.end().map_or(0, |e| e.0 + 1))
+                .map(|r| {
+                    (0..range.end().map_or(0, |e| e.1 + 1))
+                        .map(|c| range.get_value((r, c)).cloned().unwrap_or(calamine::Data::Empty))
+                        .collect()
+                })
+                .collect();
+            (n, rows)
+        })
+        .collect()
+}
+
+#[test]
+fn xlsx_reads_back_typed_cell_by_cell_with_a_summary_first() {
+    use calamine::{Data, DataType as _};
+    let r = report(40);
+    let bytes = super::xlsx::render_xlsx(&r).unwrap();
+    let sheets = read_workbook(&bytes);
+    let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["Summary", "Offer performance", "Hostile <names> | #set", "Revenue trend"]);
+
+    let summary = &sheets[0].1;
+    assert_eq!(summary[0][0], Data::String("Executive report".into()));
+    let find = |label: &str| summary.iter().find(|row| row[0] == Data::String(label.into())).cloned().unwrap();
+    assert_eq!(find("Period")[1], Data::String("Last 30 days — 2026-11-01 to 2026-11-30 (UTC)".into()));
+    assert_eq!(find("Segment")[1], Data::String("High value".into()));
+    match &find("Generated")[1] {
+        Data::DateTime(d) => assert_eq!(d.as_datetime().unwrap().to_string(), "2026-11-30 12:00:00"),
+        other => panic!("the generation time is a date-time, not {other:?}"),
+    }
+    assert_eq!(find("Executive summary")[1], Data::String(r.narrative.as_ref().unwrap().executive_summary.clone()));
+    let takeaways: Vec<&Data> = summary
+        .iter()
+        .skip_while(|row| row[0] != Data::String("Key takeaways".into()))
+        .take(3)
+        .map(|row| &row[1])
+        .collect();
+    assert_eq!(
+        takeaways,
+        [
+            &Data::String("First | takeaway".into()),
+            &Data::String("Second *takeaway*".into()),
+            &Data::String("Third".into())
+        ]
+    );
+
+    let offers = &sheets[1].1;
+    assert_eq!(offers[0], ["Offer", "Impressions", "Conversion rate", "Revenue"].map(|h| Data::String(h.into())));
+    assert_eq!(offers.len(), 41, "a header and every row");
+    for (i, row) in offers[1..].iter().enumerate() {
+        assert_eq!(row[0], Data::String(format!("row-{i:03}")));
+        assert_eq!(row[1].as_f64(), Some(1000.0 + i as f64), "integers are numbers");
+        assert!(
+            (row[2].as_f64().unwrap() * 100.0 - (1.5 + i as f64 / 100.0)).abs() < 1e-9,
+            "percent points become a fraction"
+        );
+        assert!((row[3].as_f64().unwrap() - 1234.5 * i as f64).abs() < 1e-9);
+    }
+    let hostile = &sheets[2].1;
+    for (i, h) in HOSTILE.iter().enumerate() {
+        assert_eq!(hostile[i + 1][0], Data::String((*h).into()), "text is kept verbatim, as a string, never a formula");
+    }
+    let trend = &sheets[3].1;
+    match &trend[1][0] {
+        Data::DateTime(d) => assert_eq!(d.as_datetime().unwrap().date().to_string(), "2026-11-29"),
+        other => panic!("a day is a date, not {other:?}"),
+    }
+    assert_eq!(trend[2][1], Data::Empty, "a missing value is an empty cell, not 0");
+
+    // The formats a person sees, the bold frozen header, and no formula anywhere.
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let xml = |zip: &mut zip::ZipArchive<_>, name: &str| {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut s).unwrap();
+        s
+    };
+    let styles = xml(&mut zip, "xl/styles.xml");
+    for f in ["0.0%", "$#,##0.00", "yyyy-mm-dd"] {
+        assert!(styles.contains(&format!("formatCode=\"{f}\"")), "number format {f} in {styles}");
+    }
+    for i in 2..=4 {
+        let sheet = xml(&mut zip, &format!("xl/worksheets/sheet{i}.xml"));
+        assert!(
+            sheet.contains("ySplit=\"1\"") && sheet.contains("state=\"frozen\""),
+            "sheet {i}: the header row is frozen"
+        );
+        assert!(!sheet.contains("<f>"), "sheet {i}: no formulas");
+    }
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(super::xlsx::render_xlsx(&r).unwrap())).unwrap();
+    let style = calamine::Reader::worksheet_style(&mut wb, "Offer performance").unwrap();
+    let bold = |r: u32, c: u32| style.get((r, c)).and_then(|s| s.font.as_ref()).is_some_and(|f| f.is_bold());
+    assert!((0..4).all(|c| bold(0, c)), "the header row is bold");
+    assert!(!bold(1, 0), "the rows are not");
+}
+
+#[test]
+fn xlsx_states_instants_on_the_wall_clock_of_the_reports_zone() {
+    use calamine::{Data, DataType as _};
+    let mut r = report(1);
+    r.timezone = "Europe/Paris".into();
+    let mut runs = Table::new(
+        "runs",
+        "Pipeline runs",
+        vec![
+            Column::new("started_at", "Started", ColumnKind::Timestamp),
+            Column::new("duration", "Took", ColumnKind::Duration),
+        ],
+    );
+    runs.push(vec![Cell::from("2026-07-01T06:30:00Z"), Cell::Num(1799.24)]);
+    r.sections = vec![runs];
+    let sheets = read_workbook(&super::xlsx::render_xlsx(&r).unwrap());
+    let t = &sheets[1].1;
+    assert_eq!(t[0], [Data::String("Started (Europe/Paris)".into()), Data::String("Took (ms)".into())]);
+    match &t[1][0] {
+        Data::DateTime(d) => assert_eq!(d.as_datetime().unwrap().to_string(), "2026-07-01 08:30:00", "CEST is UTC+2"),
+        other => panic!("an instant is a date-time, not {other:?}"),
+    }
+    assert_eq!(t[1][1].as_f64(), Some(1799.24));
+}
+
+#[test]
+fn page_setup_sizes_every_pdf_page_and_the_printed_html() {
+    use crate::model::{Orientation, PageSetup, PaperSize};
+    // (setup, width × height in PostScript points)
+    let cases = [
+        (PageSetup::default(), (595.0, 842.0)),
+        (PageSetup { size: PaperSize::A4, orientation: Orientation::Landscape }, (842.0, 595.0)),
+        (PageSetup { size: PaperSize::Letter, orientation: Orientation::Portrait }, (612.0, 792.0)),
+        (PageSetup { size: PaperSize::Letter, orientation: Orientation::Landscape }, (792.0, 612.0)),
+    ];
+    for (page, (w, h)) in cases {
+        let mut r = report(60);
+        r.page = page;
+        let pdf = render_pdf(&r).unwrap();
+        let doc = lopdf::Document::load_mem(&pdf).unwrap();
+        assert!(doc.get_pages().len() > 1, "{page:?}: several pages");
+        for (n, id) in doc.get_pages() {
+            let mb =
+                doc.get_object(id).unwrap().as_dict().unwrap().get(b"MediaBox").unwrap().as_array().unwrap().clone();
+            let num =
+                |o: &lopdf::Object| o.as_float().map(f64::from).or_else(|_| o.as_i64().map(|i| i as f64)).unwrap();
+            let (pw, ph) = (num(&mb[2]) - num(&mb[0]), num(&mb[3]) - num(&mb[1]));
+            assert!((pw - w).abs() < 1.0 && (ph - h).abs() < 1.0, "{page:?} page {n}: {pw} × {ph}, want {w} × {h}");
+        }
+        let html = render_html(&r);
+        assert!(html.contains(&format!("@page{{size:{};", page.css_size())), "{page:?}: print CSS");
+    }
 }

@@ -105,7 +105,9 @@ fn view(
             })
             .collect(),
         deliveries,
-        error: r.error,
+        // A skipped run's `error` column holds why it sent nothing: not an error to people.
+        skip_reason: r.error.clone().filter(|_| r.status == crate::model::runs::RunStatus::Skipped),
+        error: r.error.filter(|_| r.status != crate::model::runs::RunStatus::Skipped),
         id: r.id,
     }
 }

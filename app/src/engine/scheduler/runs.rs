@@ -86,6 +86,8 @@ struct Produced {
     narrative: Option<String>,
     sections: String,
     generated_at: String,
+    /// Why nothing was sent: the template's send condition did not hold.
+    skipped: Option<String>,
 }
 
 async fn finish(state: &AppState, run: &RunRef, owner: &str, result: Result<Produced, AppError>) -> Done {
@@ -103,6 +105,7 @@ async fn finish(state: &AppState, run: &RunRef, owner: &str, result: Result<Prod
         deliveries::settle_unfinished(&mut tx, &run.id, "the run ended", now).await?;
         let statuses: Vec<_> = deliveries::of_run(&mut tx, &run.id).await?.iter().map(|d| d.status).collect();
         let (status, error) = match &result {
+            Ok(Produced { skipped: Some(why), .. }) => (RunStatus::Skipped, Some(why.as_str())),
             Ok(_) => (RunStatus::from_deliveries(&statuses), None),
             Err(e) => (RunStatus::Failed, Some(e.message.as_str())),
         };
@@ -178,17 +181,60 @@ async fn pipeline(state: &AppState, run: &RunRef, owner: &str) -> Result<Produce
         narrative: t.narrative.enabled,
         prompt: t.narrative.prompt.clone(),
         cache_narrative: false,
+        page: t.page,
     };
     let report = report::assemble(state, &run.tenant_id, &run.tenant_name, req, &opts).await?;
+    let mut sections: Vec<serde_json::Value> =
+        vec![json!({"period": format!("{}, {}", report.period.label(), report.period_text())})];
+    sections.extend(
+        report.sections.iter().map(|s| json!({"id": s.source, "title": s.title, "rowCount": s.rows.len(), "table": s})),
+    );
+    let produced = |skipped: Option<String>| Produced {
+        narrative: report.narrative.as_ref().map(|n: &Narrative| json!(n).to_string()),
+        sections: serde_json::Value::Array(sections.clone()).to_string(),
+        generated_at: report.generated_at.clone(),
+        skipped,
+    };
+    // "Send only when…": decided on the report the narrative was written from. A run that does
+    // not send keeps what it saw (narrative, sections) and renders and delivers nothing.
+    match crate::engine::narrative::news::decide(&t.send_when, &report) {
+        Err(why) => {
+            tracing::info!(event = "run.skipped", run.id = %run.id, tenant.id = %run.tenant_id, reason = %why, "send condition not met; nothing sent");
+            return Ok(produced(Some(format!("Not sent: {why}."))));
+        }
+        Ok(why) if t.send_when.kind != crate::model::reports::SendKind::Always => {
+            tracing::info!(event = "run.send_condition_met", run.id = %run.id, reason = %why, "send condition met");
+        }
+        Ok(_) => {}
+    }
     let artifacts = store_artifacts(state, run, owner, &t, &report).await?;
     let dest_ids = destinations_for(state, &run.tenant_id, &t, row.schedule_id.as_deref()).await;
-    let input = DeliveryInput {
+    let charts = chart_images(&report.sections).await;
+    let input = delivery_input(state, &run.id, &run.tenant_id, &t, row.schedule_id.clone(), &report, artifacts, charts);
+    let targets = ledger::resolve(state, &run.tenant_id, &dest_ids).await?;
+    ledger::deliver_run(state, &run.id, owner, &input, targets).await?;
+    Ok(produced(None))
+}
+
+/// What every destination of a run is told: the report's period, narrative and sections, its
+/// files and the run page's URL (a delivery preview builds the same with the files unsaved).
+pub fn delivery_input(
+    state: &AppState,
+    run_id: &str,
+    tenant_id: &str,
+    t: &TemplateView,
+    schedule_id: Option<String>,
+    report: &Report,
+    artifacts: Vec<Artifact>,
+    charts: Vec<crate::engine::render::png::ChartImage>,
+) -> DeliveryInput {
+    DeliveryInput {
         delivery_id: String::new(),
-        run_id: run.id.clone(),
-        tenant_id: run.tenant_id.clone(),
+        run_id: run_id.to_string(),
+        tenant_id: tenant_id.to_string(),
         template_id: t.id.clone(),
         template_name: t.name.clone(),
-        schedule_id: row.schedule_id.clone(),
+        schedule_id,
         status: RunStatus::Succeeded,
         period: format!("{}, {}", report.period.label(), report.period_text()),
         generated_at: report.generated_at.clone(),
@@ -198,21 +244,42 @@ async fn pipeline(state: &AppState, run: &RunRef, owner: &str) -> Result<Produce
             .iter()
             .map(|s| SectionSummary { id: s.source.clone(), title: s.title.clone(), row_count: s.rows.len() })
             .collect(),
+        kpis: report.kpis.clone(),
+        charts,
         artifacts,
-        run_url: format!("{}/reports/runs/{}", state.config.public_url, run.id),
+        run_url: format!("{}/reports/runs/{run_id}", state.config.public_url),
         is_test: false,
+    }
+}
+
+/// The report's charts as PNG for email bodies, drawn off the async threads.
+pub async fn chart_images(sections: &[crate::model::Table]) -> Vec<crate::engine::render::png::ChartImage> {
+    let sections = sections.to_vec();
+    tokio::task::spawn_blocking(move || crate::engine::render::png::charts(&sections)).await.unwrap_or_default()
+}
+
+/// Renders each of a template's formats once (off the async threads): (format, file name,
+/// SHA-256, bytes).
+pub async fn render_files(
+    t: &TemplateView,
+    report: &Report,
+) -> Result<Vec<(ReportFormat, String, String, Vec<u8>)>, AppError> {
+    let formats: Vec<ReportFormat> = t.formats.iter().filter_map(|f| ReportFormat::parse(f)).collect();
+    let rendered = {
+        let report = report.clone();
+        tokio::task::spawn_blocking(move || {
+            formats.into_iter().map(|f| render::render(&report, f).map(|b| (f, b))).collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .map_err(|e| crate::engine::error::internal("render task", e))??
     };
-    let targets = ledger::resolve(state, &run.tenant_id, &dest_ids).await?;
-    ledger::deliver_run(state, &run.id, owner, &input, targets).await?;
-    let mut sections: Vec<serde_json::Value> = vec![json!({"period": input.period})];
-    sections.extend(
-        report.sections.iter().map(|s| json!({"id": s.source, "title": s.title, "rowCount": s.rows.len(), "table": s})),
-    );
-    Ok(Produced {
-        narrative: report.narrative.as_ref().map(|n: &Narrative| json!(n).to_string()),
-        sections: serde_json::Value::Array(sections).to_string(),
-        generated_at: report.generated_at.clone(),
-    })
+    Ok(rendered
+        .into_iter()
+        .map(|(f, bytes)| {
+            let sha = hex::encode(Sha256::digest(&bytes));
+            (f, artifact_filename(&t.name, &report.generated_at, f.extension()), sha, bytes)
+        })
+        .collect())
 }
 
 /// Renders every format once and stores the files, fenced on the run still being ours.
@@ -223,23 +290,8 @@ async fn store_artifacts(
     t: &TemplateView,
     report: &Report,
 ) -> Result<Vec<Artifact>, AppError> {
-    let formats: Vec<ReportFormat> = t.formats.iter().filter_map(|f| ReportFormat::parse(f)).collect();
-    let rendered = {
-        let report = report.clone();
-        tokio::task::spawn_blocking(move || {
-            formats.into_iter().map(|f| render::render(&report, f).map(|b| (f, b))).collect::<Result<Vec<_>, _>>()
-        })
-        .await
-        .map_err(|e| crate::engine::error::internal("render task", e))??
-    };
+    let files = render_files(t, report).await?;
     let now = state.clock.now_ms();
-    let files: Vec<(ReportFormat, String, String, Vec<u8>)> = rendered
-        .into_iter()
-        .map(|(f, bytes)| {
-            let sha = hex::encode(Sha256::digest(&bytes));
-            (f, artifact_filename(&t.name, &report.generated_at, f.extension()), sha, bytes)
-        })
-        .collect();
     let stored = retry_transient("runs.artifacts", || async {
         let mut tx = state.db.pool.begin().await?;
         if !store::runs::fence(&mut tx, &run.id, owner, RunPhase::Delivering).await? {

@@ -34,6 +34,8 @@ pub struct TickCounts {
     pub partial: u64,
     /// … had failed.
     pub failed: u64,
+    /// … had finished without sending: their report's send condition did not hold.
+    pub not_sent: u64,
     /// Due schedules not run by this tick: claimed by a concurrent tick, parked, or whose slot
     /// already had its run.
     pub skipped: u64,
@@ -65,6 +67,7 @@ impl Tick {
             match done.ok().map(|r| r.map(|v| *v)) {
                 Some(Ok(Some(Done::Finished(RunStatus::Succeeded)))) => c.succeeded += 1,
                 Some(Ok(Some(Done::Finished(RunStatus::Partial)))) => c.partial += 1,
+                Some(Ok(Some(Done::Finished(RunStatus::Skipped)))) => c.not_sent += 1,
                 Some(Ok(Some(Done::Finished(_)))) | Some(Err(_)) => c.failed += 1,
                 _ => c.running += 1,
             }

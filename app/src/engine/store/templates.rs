@@ -1,8 +1,11 @@
 //! `report_templates`, the one writer: saved reports (dashboard, period, segment and parameters
-//! fixed at save time; name, formats, narrative, fallback destinations and enabled editable).
+//! fixed at save time; name, formats, narrative, fallback destinations, enabled, page setup and
+//! send condition editable).
 
 use crate::engine::db::{get_i64, get_opt_str, get_str};
+use crate::model::reports::SendWhen;
 use crate::model::runs::RunStatus;
+use crate::model::PageSetup;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool};
 use std::collections::BTreeMap;
@@ -32,6 +35,10 @@ pub struct TemplateRow {
     pub fallback_destinations: Vec<String>,
     /// Enabled.
     pub enabled: bool,
+    /// Paper and orientation.
+    pub page: PageSetup,
+    /// When a run sends.
+    pub send_when: SendWhen,
     /// Who created it.
     pub created_by: String,
     /// Epoch ms.
@@ -43,7 +50,7 @@ pub struct TemplateRow {
 }
 
 const SELECT: &str = "SELECT t.id, t.name, t.dashboard, t.period, t.segment_id, t.params, t.formats, t.narrative_enabled, t.narrative_prompt, \
-     t.fallback_destinations, t.enabled, t.created_by, t.created_at, \
+     t.fallback_destinations, t.enabled, t.page, t.send_when, t.created_by, t.created_at, \
      (SELECT r.status FROM report_runs r WHERE r.template_id = t.id ORDER BY r.queued_at DESC, r.id DESC LIMIT 1) AS last_status, \
      (SELECT r.id FROM report_runs r WHERE r.template_id = t.id ORDER BY r.queued_at DESC, r.id DESC LIMIT 1) AS last_run_id \
      FROM report_templates t";
@@ -61,6 +68,8 @@ fn from_row(r: &AnyRow) -> TemplateRow {
         narrative_prompt: get_opt_str(r, "narrative_prompt"),
         fallback_destinations: serde_json::from_str(&get_str(r, "fallback_destinations")).unwrap_or_default(),
         enabled: get_i64(r, "enabled") != 0,
+        page: serde_json::from_str(&get_str(r, "page")).unwrap_or_default(),
+        send_when: serde_json::from_str(&get_str(r, "send_when")).unwrap_or_default(),
         created_by: get_str(r, "created_by"),
         created_at: get_i64(r, "created_at"),
         last_run_status: get_opt_str(r, "last_status").and_then(|s| RunStatus::parse(&s)),
@@ -90,6 +99,10 @@ pub struct Fields<'a> {
     pub fallback_destinations: &'a [String],
     /// Enabled.
     pub enabled: bool,
+    /// Paper and orientation.
+    pub page: PageSetup,
+    /// When a run sends.
+    pub send_when: &'a SendWhen,
 }
 
 /// Inserts a template.
@@ -103,7 +116,8 @@ pub async fn insert(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO report_templates (id, tenant_id, name, dashboard, period, segment_id, params, formats, narrative_enabled, narrative_prompt, \
-         fallback_destinations, enabled, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
+         fallback_destinations, enabled, page, send_when, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
     )
     .bind(id)
     .bind(tenant_id)
@@ -117,6 +131,8 @@ pub async fn insert(
     .bind(f.narrative_prompt)
     .bind(serde_json::to_string(f.fallback_destinations).unwrap_or_default())
     .bind(i64::from(f.enabled))
+    .bind(serde_json::to_string(&f.page).unwrap_or_default())
+    .bind(serde_json::to_string(f.send_when).unwrap_or_default())
     .bind(actor)
     .bind(now)
     .execute(conn)
@@ -133,8 +149,8 @@ pub async fn update(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE report_templates SET name = $1, formats = $2, narrative_enabled = $3, narrative_prompt = $4, fallback_destinations = $5, enabled = $6, updated_at = $7 \
-         WHERE id = $8 AND tenant_id = $9",
+        "UPDATE report_templates SET name = $1, formats = $2, narrative_enabled = $3, narrative_prompt = $4, fallback_destinations = $5, enabled = $6, \
+         page = $7, send_when = $8, updated_at = $9 WHERE id = $10 AND tenant_id = $11",
     )
     .bind(f.name)
     .bind(serde_json::to_string(f.formats).unwrap_or_default())
@@ -142,6 +158,8 @@ pub async fn update(
     .bind(f.narrative_prompt)
     .bind(serde_json::to_string(f.fallback_destinations).unwrap_or_default())
     .bind(i64::from(f.enabled))
+    .bind(serde_json::to_string(&f.page).unwrap_or_default())
+    .bind(serde_json::to_string(f.send_when).unwrap_or_default())
     .bind(now)
     .bind(id)
     .bind(tenant_id)
