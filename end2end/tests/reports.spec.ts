@@ -405,6 +405,10 @@ test("Preview in the Save dialog shows what each destination would receive, and 
     const hook = `Preview hook ${stamp}`;
     await api(page, "post", "/api/v1/notifications/destinations", { kind: "slack", name: slack, config: { webhookUrl: `http://127.0.0.1:${sink.port}/slack` } });
     await api(page, "post", "/api/v1/notifications/destinations", { kind: "webhook", name: hook, config: { url: `http://127.0.0.1:${sink.port}/hook`, secret: "whsec-e2e-secret-0123456789" } });
+    const teams = `Preview Teams ${stamp}`;
+    const mail = `Preview mail ${stamp}`;
+    await api(page, "post", "/api/v1/notifications/destinations", { kind: "teams", name: teams, config: { webhookUrl: `http://127.0.0.1:${sink.port}/teams` } });
+    await api(page, "post", "/api/v1/notifications/destinations", { kind: "email", name: mail, config: { from: "reports@acme.example", to: ["ops@acme.example"] } });
     await page.goto("/dashboards/executive?period=7d");
     await hydrated(page);
     await page.getByRole("button", { name: "Save as Report" }).click();
@@ -413,6 +417,8 @@ test("Preview in the Save dialog shows what each destination would receive, and 
     await dialog.getByLabel("Name", { exact: true }).fill(name);
     await dialog.getByRole("checkbox", { name: new RegExp(slack) }).check();
     await dialog.getByRole("checkbox", { name: new RegExp(hook) }).check();
+    await dialog.getByRole("checkbox", { name: new RegExp(teams) }).check();
+    await dialog.getByRole("checkbox", { name: new RegExp(mail) }).check();
     await dialog.getByRole("button", { name: "Preview what each destination receives" }).click();
     const region = dialog.getByRole("region", { name: "Delivery preview" });
     const slackCard = region.getByRole("region", { name: `${slack} (slack)` });
@@ -422,6 +428,21 @@ test("Preview in the Save dialog shows what each destination would receive, and 
     await expect(hookCard.getByText('"event": "report.run.completed"')).toBeVisible();
     await expect(hookCard.getByRole("row", { name: /webhook-signature/ })).toContainText("v1,••••••••");
     await expect(hookCard).not.toContainText("whsec-e2e-secret");
+    const teamsCard = region.getByRole("region", { name: `${teams} (teams)` });
+    await expect(teamsCard.locator(".teams-text.large")).toHaveText(name);
+    await expect(teamsCard.locator(".teams-button")).toHaveText("Open report");
+    // The email as its reader gets it: subject and recipients, the body with its charts (shown
+    // from the PNGs it carries inline), and the files attached.
+    const mailCard = region.getByRole("region", { name: `${mail} (email)` });
+    await expect(mailCard.getByTestId("preview-subject")).toContainText(name);
+    await expect(mailCard).toContainText("ops@acme.example");
+    await expect(mailCard).toContainText(/Attachments: .*\.pdf \(application\/pdf, \d+ bytes\)/);
+    const body = mailCard.frameLocator("iframe[title='Email body']");
+    await expect(body.getByRole("heading", { name, level: 1 })).toBeVisible();
+    const charts = body.locator("img[src^='data:image/png']");
+    expect(await charts.count(), "every chart of the Executive report is in the body").toBeGreaterThan(0);
+    await expect(charts.first()).toHaveJSProperty("complete", true);
+    expect(await charts.first().evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(1200);
     expect(sink.bodies.length, "a preview sends nothing").toBe(0);
   } finally {
     sink.server.close();

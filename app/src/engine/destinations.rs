@@ -592,6 +592,7 @@ pub async fn test(state: &AppState, tenant_id: &str, actor: &str, id: &str) -> R
         sections: Vec::new(),
         kpis: Vec::new(),
         charts: Vec::new(),
+        headline_chart: None,
         artifacts: Vec::new(),
         run_url: format!("{}/settings/integrations", state.config.public_url),
         is_test: true,

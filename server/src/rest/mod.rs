@@ -60,6 +60,7 @@ pub fn router() -> Router<AppState> {
         .route("/reports/runs", get(runs::list))
         .route("/reports/runs/{id}", get(runs::get))
         .route("/reports/runs/{id}/artifacts/{format}", get(runs::artifact))
+        .route("/reports/runs/{id}/charts/{n}", get(runs::chart))
         .route("/reports/runs/{id}/deliveries/{delivery_id}/resend", post(runs::resend))
         .route_layer(axum::middleware::from_fn(crate::middleware::refuse_nul_now))
         .route_layer(axum::middleware::from_fn(openapi::require_role))

@@ -48,7 +48,7 @@ use utoipa::{Modify, OpenApi};
         templates::list, templates::create, templates::get, templates::update, templates::delete,
         runs::run_now,
         schedules::list, schedules::create, schedules::preview, schedules::get, schedules::update, schedules::delete,
-        runs::list, runs::get, runs::artifact, runs::resend,
+        runs::list, runs::get, runs::artifact, runs::chart, runs::resend,
     ),
     components(schemas(ErrorBody)),
     modifiers(&Conventions),

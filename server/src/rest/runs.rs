@@ -124,3 +124,29 @@ pub async fn artifact(
     )
         .into_response())
 }
+
+/// A run's `n`th chart as PNG (drawn from the tables the run recorded): the image Slack and Teams
+/// messages show, fetched by their servers through the signed link the message carries, or by a
+/// signed-in member of the run's tenant.
+#[utoipa::path(get, path = "/reports/runs/{id}/charts/{n}", tag = "reports",
+    security((), ("apiKey" = ["viewer"]), ("session" = ["viewer"])),
+    params(("id" = String, Path, description = "Run id"), ("n" = String, Path, description = "The chart's position in the report, from 0"), LinkQuery),
+    responses((status = 200, description = "The chart as a PNG image", content((Vec<u8> = "image/png")))))]
+pub async fn chart(
+    State(s): State<AppState>,
+    Ids((id, n)): Ids<(String, String)>,
+    Params(q): Params<LinkQuery>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let principal = req.extensions().get::<Principal>().cloned();
+    let index: usize = n.parse().map_err(|_| AppError::not_found("chart"))?;
+    let key = format!("chart-{index}");
+    let tenant = match (principal, q.expires, q.sig.as_deref()) {
+        (Some(p), _, _) => Some(p.tenant_id),
+        (None, Some(exp), Some(sig)) if runs::verify_link(&s, &id, &key, exp, sig) => None,
+        (None, Some(_), Some(_)) => return Err(AppError::forbidden("the image link is invalid or has expired")),
+        (None, _, _) => return Err(AppError::unauthenticated("please sign in or use a signed image link")),
+    };
+    let png = history::chart_png(&s, tenant.as_deref(), &id, index).await?;
+    Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "private, max-age=3600")], png).into_response())
+}

@@ -43,6 +43,7 @@ fn input(run_id: &str, tenant: &str) -> DeliveryInput {
         sections: vec![],
         kpis: vec![],
         charts: vec![],
+        headline_chart: None,
         artifacts: vec![],
         run_url: "http://127.0.0.1/runs/x".into(),
         is_test: false,

@@ -132,3 +132,66 @@ db_test!(a_preview_shows_each_destination_exactly_what_it_would_receive_and_send
         e["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
     assert!(fields.contains(&"name") && fields.contains(&"dashboard"), "{fields:?}");
 });
+
+#[tokio::test]
+async fn a_slack_message_shows_the_headline_chart_through_a_signed_link_its_servers_can_fetch() {
+    let sink = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&sink).await;
+    let vars = [("NARRATE_ALLOW_PRIVATE_DESTINATIONS", "1"), ("NARRATE_PUBLIC_URL", "https://reports.example.com")];
+    let app = TestApp::start_with(common::Backend::Sqlite, &vars).await.unwrap();
+    let t = app.tenant("acme").await;
+    app::engine::demo::load(&app.state.db, &t.id, 3, 0.05, NOW).await.unwrap();
+    // Signed in by API key: a browser session would be refused, its origin is not the public URL.
+    let key = app.api_key(&t, Role::Admin).await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-api-key", key.parse().unwrap());
+    let admin = reqwest::Client::builder().default_headers(headers).build().unwrap();
+    let slack = create(
+        &app,
+        &admin,
+        json!({"kind": "slack", "name": "Growth", "config": {"webhookUrl": format!("{}/services/x", sink.uri())}}),
+    )
+    .await;
+    let mut b = body("Business weekly");
+    b["dashboard"] = json!("business");
+    b["fallbackDestinations"] = json!([slack]);
+    let tpl: Value =
+        admin.post(app.url("/api/v1/reports/templates")).json(&b).send().await.unwrap().json().await.unwrap();
+    let r: Value = admin
+        .post(app.url(&format!("/api/v1/reports/templates/{}/run-now", tpl["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let run_id = r["runId"].as_str().unwrap().to_string();
+    let mut sent = Vec::new();
+    for _ in 0..600 {
+        sent = sink.received_requests().await.unwrap();
+        if !sent.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let message: Value = serde_json::from_slice(&sent[0].body).unwrap();
+    let image =
+        message["blocks"].as_array().unwrap().iter().find(|b| b["type"] == "image").expect("an image block").clone();
+    let url = image["image_url"].as_str().unwrap();
+    let prefix = format!("https://reports.example.com/api/v1/reports/runs/{run_id}/charts/0?expires=");
+    assert!(url.starts_with(&prefix), "{url}");
+    // What Slack's servers would fetch: the same path and query, without any session.
+    let local = app.url(url.trim_start_matches("https://reports.example.com"));
+    let anonymous = reqwest::Client::new();
+    let got = anonymous.get(&local).send().await.unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.headers()["content-type"], "image/png");
+    let png = got.bytes().await.unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let tampered = local.replace("sig=", "sig=0");
+    assert_eq!(anonymous.get(&tampered).send().await.unwrap().status(), 403, "a changed signature is refused");
+    let other_chart = local.replace("/charts/0?", "/charts/1?");
+    assert_eq!(anonymous.get(&other_chart).send().await.unwrap().status(), 403, "a link opens its own chart only");
+    let bare = app.url(&format!("/api/v1/reports/runs/{run_id}/charts/0"));
+    assert_eq!(anonymous.get(&bare).send().await.unwrap().status(), 401);
+}

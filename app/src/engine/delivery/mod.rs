@@ -100,6 +100,9 @@ pub struct DeliveryInput {
     pub kpis: Vec<crate::model::KpiLine>,
     /// Each charted section as a PNG (the email shows them inline, by Content-ID).
     pub charts: Vec<crate::engine::render::png::ChartImage>,
+    /// The first chart as a signed, expiring public image URL and its title, for Slack and Teams
+    /// (None when `NARRATE_PUBLIC_URL` is not one they can reach: they then get text only).
+    pub headline_chart: Option<(String, String)>,
     /// The rendered files.
     pub artifacts: Vec<Artifact>,
     /// The absolute URL of the run page.

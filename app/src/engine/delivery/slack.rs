@@ -41,6 +41,11 @@ pub(super) fn payload(input: &DeliveryInput) -> Value {
         json!({"type": "context", "elements": [plain(&clip(&text::subtitle(input)))]}),
         section(&clip(&digest.summary)),
     ];
+    // The headline chart, when Slack can fetch it (a signed, expiring link to its PNG).
+    if let Some((url, title)) = &input.headline_chart {
+        let title = text::truncate(title, 2000);
+        blocks.push(json!({"type": "image", "image_url": url, "alt_text": title, "title": plain(&title)}));
+    }
     if !digest.items.is_empty() {
         blocks.push(json!({"type": "section", "text": mrkdwn(&format!("*{}*", digest.items_title))}));
         blocks.push(section(&clip(&bullets(&digest.items))));

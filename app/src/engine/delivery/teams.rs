@@ -90,6 +90,10 @@ fn message(input: &DeliveryInput, digest: &text::Digest, budget: Budget) -> Valu
 fn card(input: &DeliveryInput, digest: &text::Digest, budget: Budget) -> Value {
     let (summary, summary_cut) = clip(&digest.summary, budget.summary);
     let mut body = vec![band(input), rich(&summary, json!({}), "Medium")];
+    // The headline chart, when Teams can fetch it (a signed, expiring link to its PNG).
+    if let Some((url, title)) = &input.headline_chart {
+        body.push(json!({"type": "Image", "url": url, "altText": text::truncate(title, 200), "size": "Stretch", "spacing": "Medium"}));
+    }
     let shown: Vec<(String, bool)> = digest.items.iter().take(budget.items).map(|i| clip(i, budget.item)).collect();
     let mut cut = summary_cut || shown.iter().any(|(_, c)| *c);
     if !shown.is_empty() {

@@ -61,6 +61,7 @@ pub(super) fn sample_input() -> DeliveryInput {
         ],
         kpis: vec![],
         charts: vec![],
+        headline_chart: None,
         artifacts: vec![
             artifact(
                 "pdf",
@@ -488,4 +489,53 @@ fn settings_default_to_the_documented_limits_and_hide_the_smtp_url() {
     );
     assert_eq!((s.email_max_bytes, s.webhook_inline_max_bytes), (10 * 1024 * 1024, 5 * 1024 * 1024));
     assert!(!format!("{s:?}").contains("topsecret"));
+}
+
+#[tokio::test]
+async fn slack_and_teams_show_the_headline_chart_when_they_can_fetch_it_and_text_alone_otherwise() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+    let teams = Destination::Teams { webhook_url: format!("{}/workflows/abc", server.uri()) };
+    let url = "https://reports.example.com/api/v1/reports/runs/run-1/charts/0?expires=1&sig=abc";
+    let mut with = sample_input();
+    with.headline_chart = Some((url.into(), "Revenue trend".into()));
+    for input in [&with, &sample_input()] {
+        run(&slack(&server), input, &fast()).await;
+        run(&teams, input, &fast()).await;
+    }
+    let reqs = requests(&server).await;
+    let body = |i: usize| serde_json::from_slice::<Value>(&reqs[i].body).unwrap();
+    let images = |v: &Value, key: &str| -> Vec<Value> {
+        v.as_array().into_iter().flatten().filter(|b| b["type"] == key).cloned().collect()
+    };
+    let slack_images = images(&body(0)["blocks"], "image");
+    assert_eq!(slack_images.len(), 1);
+    assert_eq!(
+        (slack_images[0]["image_url"].as_str(), slack_images[0]["alt_text"].as_str()),
+        (Some(url), Some("Revenue trend"))
+    );
+    let teams_images = images(&body(1)["attachments"][0]["content"]["body"], "Image");
+    assert_eq!((teams_images.len(), teams_images[0]["url"].as_str()), (1, Some(url)));
+    assert!(images(&body(2)["blocks"], "image").is_empty(), "no reachable URL: Slack gets text only");
+    assert!(images(&body(3)["attachments"][0]["content"]["body"], "Image").is_empty(), "and Teams too");
+}
+
+#[test]
+fn chat_apps_reach_only_a_public_https_address() {
+    use crate::engine::scheduler::runs::public_reachable as ok;
+    assert!(ok("https://reports.example.com"));
+    assert!(ok("https://93.184.215.14:8443"), "a public address");
+    for no in [
+        "http://reports.example.com",
+        "https://localhost:3000",
+        "https://127.0.0.1",
+        "https://10.1.2.3",
+        "https://narrate.internal",
+        "https://box.local",
+        "https://intranet",
+        "https://[::1]",
+        "not a url",
+    ] {
+        assert!(!ok(no), "{no}");
+    }
 }

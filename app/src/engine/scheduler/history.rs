@@ -136,9 +136,22 @@ pub async fn report_sections(
     id: &str,
 ) -> Result<Vec<crate::model::Table>, AppError> {
     let row = store::runs::get(&state.db.pool, Some(tenant_id), id).await?.ok_or_else(|| AppError::not_found("run"))?;
-    let sections: Vec<serde_json::Value> =
-        row.sections.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
-    Ok(sections.into_iter().filter_map(|s| serde_json::from_value(s.get("table")?.clone()).ok()).collect())
+    Ok(recorded_tables(row.sections.as_deref()))
+}
+
+/// The tables a run recorded (its `sections` column), in order.
+pub fn recorded_tables(sections: Option<&str>) -> Vec<crate::model::Table> {
+    let sections: Vec<serde_json::Value> = sections.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+    sections.into_iter().filter_map(|s| serde_json::from_value(s.get("table")?.clone()).ok()).collect()
+}
+
+/// The `n`th chart of a run as PNG, drawn from the tables it recorded (the image a Slack or Teams
+/// message shows); scoped to the tenant when one is given (signed-in callers).
+pub async fn chart_png(state: &AppState, tenant_id: Option<&str>, run_id: &str, n: usize) -> Result<Vec<u8>, AppError> {
+    let row = store::runs::get(&state.db.pool, tenant_id, run_id).await?.ok_or_else(|| AppError::not_found("run"))?;
+    let tables = recorded_tables(row.sections.as_deref());
+    let charts = super::runs::chart_images(&tables).await;
+    charts.into_iter().nth(n).map(|c| c.png.to_vec()).ok_or_else(|| AppError::not_found("chart"))
 }
 
 /// A page of runs, newest first (optionally of one template): (runs, total).

@@ -363,8 +363,7 @@ async fn rebuild_input(
     let sections: Vec<serde_json::Value> =
         run.sections.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
     let narrative: Option<Narrative> = run.narrative.as_deref().and_then(|n| serde_json::from_str(n).ok());
-    let tables: Vec<crate::model::Table> =
-        sections.iter().skip(1).filter_map(|s| serde_json::from_value(s["table"].clone()).ok()).collect();
+    let tables = super::history::recorded_tables(run.sections.as_deref());
     let mut artifacts = Vec::new();
     for meta in store::artifacts::list_for_runs(&state.db.pool, std::slice::from_ref(&run.id)).await? {
         let Some((_, _, Some(bytes))) = store::artifacts::get(&state.db.pool, &run.id, &meta.format).await? else {
@@ -389,7 +388,7 @@ async fn rebuild_input(
             sha256: meta.sha256,
         });
     }
-    Ok(DeliveryInput {
+    let mut input = DeliveryInput {
         delivery_id: delivery_id.into(),
         run_id: run.id.clone(),
         tenant_id: run.tenant_id.clone(),
@@ -411,11 +410,14 @@ async fn rebuild_input(
             .collect(),
         // The charts as the first delivery drew them: from the tables the run recorded.
         kpis: tables.iter().find(|t| t.col("chip").is_some()).map(crate::engine::render::kpi_lines).unwrap_or_default(),
+        headline_chart: None,
         charts: super::runs::chart_images(&tables).await,
         artifacts,
         run_url: format!("{}/reports/runs/{}", state.config.public_url, run.id),
         is_test: false,
-    })
+    };
+    input.headline_chart = super::runs::headline_chart(state, &run.id, &input.charts);
+    Ok(input)
 }
 
 #[cfg(test)]

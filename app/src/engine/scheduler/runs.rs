@@ -245,11 +245,48 @@ pub fn delivery_input(
             .map(|s| SectionSummary { id: s.source.clone(), title: s.title.clone(), row_count: s.rows.len() })
             .collect(),
         kpis: report.kpis.clone(),
+        headline_chart: headline_chart(state, run_id, &charts),
         charts,
         artifacts,
         run_url: format!("{}/reports/runs/{run_id}", state.config.public_url),
         is_test: false,
     }
+}
+
+/// Whether Slack's and Teams' servers can fetch from `NARRATE_PUBLIC_URL`: HTTPS on a public
+/// name or address (not localhost, `.local`, `.internal`, a bare host name, or a private,
+/// loopback or link-local address).
+pub fn public_reachable(public_url: &str) -> bool {
+    let Ok(u) = url::Url::parse(public_url) else { return false };
+    if u.scheme() != "https" {
+        return false;
+    }
+    match u.host() {
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d.contains('.')
+                && d != "localhost"
+                && ![".localhost", ".local", ".internal", ".lan", ".home.arpa"].iter().any(|s| d.ends_with(s))
+        }
+        Some(url::Host::Ipv4(ip)) => !crate::engine::outbound::is_forbidden(ip.into()),
+        Some(url::Host::Ipv6(ip)) => !crate::engine::outbound::is_forbidden(ip.into()),
+        None => false,
+    }
+}
+
+/// The headline chart (the report's first) as a signed, expiring image URL and its title, when
+/// chat apps can reach `NARRATE_PUBLIC_URL`.
+pub fn headline_chart(
+    state: &AppState,
+    run_id: &str,
+    charts: &[crate::engine::render::png::ChartImage],
+) -> Option<(String, String)> {
+    let first = charts.first()?;
+    if !public_reachable(&state.config.public_url) {
+        return None;
+    }
+    let query = sign_link(state, run_id, "chart-0", state.clock.now_ms() + LINK_TTL_MS).ok()?;
+    Some((format!("{}/api/v1/reports/runs/{run_id}/charts/0?{query}", state.config.public_url), first.title.clone()))
 }
 
 /// The report's charts as PNG for email bodies, drawn off the async threads.
