@@ -81,7 +81,7 @@ tools:
 node-tools:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	@command -v pdftoppm >/dev/null || (apt-get update && apt-get install -y poppler-utils)
-	@test -d end2end/node_modules/exceljs && test -d end2end/node_modules/@axe-core/playwright || (cd end2end && npm ci --no-audit --no-fund)
+	@test -d end2end/node_modules/smtp-server && test -d end2end/node_modules/exceljs && test -d end2end/node_modules/@axe-core/playwright || (cd end2end && npm ci --no-audit --no-fund)
 
 ## Python judges (schemathesis) in a virtualenv outside the clone, pinned by end2end/contract.
 PY_VENV ?= $(HOME)/.cache/narrate-py

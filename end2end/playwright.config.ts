@@ -9,6 +9,9 @@ const targetDir = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), ".cach
 const serverBin = process.env.NARRATE_BIN || path.join(targetDir, "release", "narrate");
 const port = Number(process.env.E2E_PORT || 3100);
 const dataDir = path.join(os.tmpdir(), `narrate-e2e-${process.pid}`);
+// Where the server sends email: tests that read mail listen here with a real SMTP server.
+const smtpPort = port + 25;
+process.env.E2E_SMTP_PORT = String(smtpPort);
 
 export default defineConfig({
   testDir: "./tests",
@@ -51,6 +54,7 @@ export default defineConfig({
       NARRATE_SCHEDULER: "internal",
       NARRATE_ALLOW_PRIVATE_DESTINATIONS: "1",
       CRON_TOKEN: "e2e-cron-token",
+      NARRATE_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
       NARRATE_SECRET_KEY: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
     },
   },

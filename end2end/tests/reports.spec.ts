@@ -1,6 +1,8 @@
 // The whole used-by path of a saved report, and a schedule firing through the built-in ticker.
 import * as http from "http";
 import { AddressInfo } from "net";
+import { SMTPServer } from "smtp-server";
+import { simpleParser } from "mailparser";
 import { hydrated, signIn, test, expect, api } from "./helpers";
 
 function receiver(): Promise<{ server: http.Server; port: number; bodies: any[] }> {
@@ -446,5 +448,61 @@ test("Preview in the Save dialog shows what each destination would receive, and 
     expect(sink.bodies.length, "a preview sends nothing").toBe(0);
   } finally {
     sink.server.close();
+  }
+});
+
+test("an emailed report carries its key figures and every chart inline, as a real SMTP server receives it", async ({ page }) => {
+  test.setTimeout(120_000);
+  const received: Buffer[] = [];
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS"],
+    logger: false,
+    onData(stream: NodeJS.ReadableStream, _session: unknown, done: (err?: Error) => void) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("end", () => {
+        received.push(Buffer.concat(chunks));
+        done();
+      });
+    },
+  });
+  await new Promise<void>((r) => smtp.listen(Number(process.env.E2E_SMTP_PORT), "127.0.0.1", () => r()));
+  try {
+    await signIn(page, "admin");
+    const mail = `Mail sink ${Date.now()}`;
+    await api(page, "post", "/api/v1/notifications/destinations", { kind: "email", name: mail, config: { from: "reports@acme.example", to: ["cfo@acme.example"] } });
+    await page.goto("/dashboards/executive?period=30d");
+    await hydrated(page);
+    await page.getByRole("button", { name: "Save as Report" }).click();
+    const dialog = page.getByRole("dialog", { name: "Save as Report" });
+    const name = `Mailed ${Date.now()}`;
+    await dialog.getByLabel("Name", { exact: true }).fill(name);
+    await dialog.getByRole("checkbox", { name: new RegExp(mail) }).check();
+    await dialog.getByRole("button", { name: "Save report" }).click();
+    await expect(page.getByTestId("toast").last()).toContainText(`Saved “${name}”`);
+    await page.goto("/settings/reports");
+    await hydrated(page);
+    await page.locator(`tr[data-template='${name}']`).getByRole("button", { name: "Run Now" }).click();
+    await expect(page.getByTestId("toast").last()).toContainText(`${mail}: delivered`, { timeout: 90_000 });
+    await expect.poll(() => received.length).toBe(1);
+
+    const msg = await simpleParser(received[0], { keepCidLinks: true });
+    expect(msg.subject).toContain(name);
+    const html = String(msg.html);
+    expect(html).toContain("Key figure");
+    expect(html).not.toContain("<svg");
+    const inline = msg.attachments.filter((a) => a.related);
+    expect(inline.length, "the Executive report's charts travel inline").toBeGreaterThan(0);
+    for (const a of inline) {
+      expect(a.contentType).toBe("image/png");
+      expect(html).toContain(`src="cid:${a.cid}"`);
+      expect(a.content.subarray(0, 8).toString("latin1")).toBe("\x89PNG\r\n\x1a\n");
+      expect(a.content.readUInt32BE(16), "600 CSS px at 2x").toBe(1200);
+    }
+    const files = msg.attachments.filter((a) => !a.related).map((a) => a.filename);
+    expect(files.some((f) => String(f).endsWith(".pdf")), "the PDF is attached too").toBeTruthy();
+  } finally {
+    await new Promise<void>((r) => smtp.close(() => r()));
   }
 });
