@@ -35,10 +35,10 @@ node end2end/bench/first-visit.mjs http://127.0.0.1:3199 5
 kill "$pid"; wait "$pid" 2>/dev/null || true
 rm -rf "$dir"
 
-echo "== render (mimalloc, the default allocator)"
+echo "== render (the system allocator, the default)"
 cargo bench -p server --bench render
-echo "== render with the system allocator, to compare memory"
-cargo bench -p server --bench render --no-default-features
+echo "== render with mimalloc, to compare memory"
+cargo bench -p server --bench render --features mimalloc
 
 echo "== tick"
 cargo bench -p server --bench tick
