@@ -460,8 +460,7 @@ pub async fn preview_delivery(
         })
         .collect();
     let charts = super::scheduler::runs::chart_images(&report.sections).await;
-    let mut di =
-        super::scheduler::runs::delivery_input(state, "preview", tenant_id, &t, None, &report, artifacts, charts);
+    let mut di = super::scheduler::runs::delivery_input(state, "preview", tenant_id, &t, &report, artifacts, charts);
     di.delivery_id = "preview".into();
     let settings = super::destinations::settings(state);
     let quiet = super::narrative::news::decide(&t.send_when, &report).err();

@@ -210,20 +210,21 @@ async fn pipeline(state: &AppState, run: &RunRef, owner: &str) -> Result<Produce
     let artifacts = store_artifacts(state, run, owner, &t, &report).await?;
     let dest_ids = destinations_for(state, &run.tenant_id, &t, row.schedule_id.as_deref()).await;
     let charts = chart_images(&report.sections).await;
-    let input = delivery_input(state, &run.id, &run.tenant_id, &t, row.schedule_id.clone(), &report, artifacts, charts);
+    let mut input = delivery_input(state, &run.id, &run.tenant_id, &t, &report, artifacts, charts);
+    input.schedule_id = row.schedule_id.clone();
     let targets = ledger::resolve(state, &run.tenant_id, &dest_ids).await?;
     ledger::deliver_run(state, &run.id, owner, &input, targets).await?;
     Ok(produced(None))
 }
 
-/// What every destination of a run is told: the report's period, narrative and sections, its
-/// files and the run page's URL (a delivery preview builds the same with the files unsaved).
+/// What every destination of a run is told: the report's period, narrative, key figures,
+/// sections and charts, its files and the run page's URL (a delivery preview builds the same with
+/// the files unsaved); the caller sets the schedule of a scheduled run.
 pub fn delivery_input(
     state: &AppState,
     run_id: &str,
     tenant_id: &str,
     t: &TemplateView,
-    schedule_id: Option<String>,
     report: &Report,
     artifacts: Vec<Artifact>,
     charts: Vec<crate::engine::render::png::ChartImage>,
@@ -234,7 +235,7 @@ pub fn delivery_input(
         tenant_id: tenant_id.to_string(),
         template_id: t.id.clone(),
         template_name: t.name.clone(),
-        schedule_id,
+        schedule_id: None,
         status: RunStatus::Succeeded,
         period: format!("{}, {}", report.period.label(), report.period_text()),
         generated_at: report.generated_at.clone(),
