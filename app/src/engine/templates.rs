@@ -459,7 +459,8 @@ pub async fn preview_delivery(
             sha256,
         })
         .collect();
-    let charts = super::scheduler::runs::chart_images(&report.sections).await;
+    let wanted = super::scheduler::runs::charts_wanted(state, dests.iter().map(|d| d.destination.kind()));
+    let charts = if wanted { super::scheduler::runs::chart_images(&report.sections).await } else { Vec::new() };
     let mut di = super::scheduler::runs::delivery_input(state, "preview", tenant_id, &t, &report, artifacts, charts);
     di.delivery_id = "preview".into();
     let settings = super::destinations::settings(state);

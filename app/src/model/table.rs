@@ -232,16 +232,36 @@ pub fn format_cell(cell: &Cell, kind: ColumnKind) -> String {
     }
 }
 
+/// The kind a row's own number format names (`percent`, `money`, `duration`, `integer`; anything
+/// else is a number).
+pub fn kind_of_format(format: &str) -> ColumnKind {
+    match format {
+        "percent" => ColumnKind::Percent,
+        "money" => ColumnKind::Money,
+        "duration" => ColumnKind::Duration,
+        "integer" => ColumnKind::Integer,
+        _ => ColumnKind::Number,
+    }
+}
+
+/// The row's own number format when its table has one (a `format` column) and `col` is one of the
+/// figures it governs (`value`, `previous`, `current`, `baseline`).
+pub fn row_format(t: &Table, row: usize, col: usize) -> Option<&str> {
+    let c = t.columns.get(col)?;
+    match t.cell(row, "format") {
+        Some(Cell::Text(f)) if matches!(c.key.as_str(), "value" | "previous" | "current" | "baseline") => Some(f),
+        _ => None,
+    }
+}
+
 /// A cell as a person reads it: by its column's kind, except in a table whose rows each say
 /// their own number format (KPI tables: `format` = `integer`, `percent`, `money`, …), where the
 /// row's `value` and `previous` follow the row's format — 11 offers, not 11.0.
 pub fn display_cell(t: &Table, row: usize, col: usize) -> String {
     let (Some(r), Some(c)) = (t.rows.get(row), t.columns.get(col)) else { return String::new() };
     let cell = r.get(col).unwrap_or(&Cell::Null);
-    match (t.cell(row, "format"), cell, c.kind) {
-        (Some(Cell::Text(format)), _, _) if matches!(c.key.as_str(), "value" | "previous" | "current" | "baseline") => {
-            format_kpi(cell, format)
-        }
+    match (row_format(t, row, col), cell, c.kind) {
+        (Some(format), _, _) => format_kpi(cell, format),
         (_, Cell::Int(_) | Cell::Num(_), _) if c.decimals.is_some() => {
             group_thousands(cell.as_f64().unwrap_or_default(), c.decimals.unwrap_or(0) as usize)
         }
@@ -268,13 +288,7 @@ pub fn shown_columns(t: &Table) -> impl Iterator<Item = (usize, &Column)> {
 
 /// Formats a KPI value by its `format` name (`integer`, `percent`, `money`, `duration`, `number`).
 pub fn format_kpi(v: &Cell, format: &str) -> String {
-    let kind = match format {
-        "percent" => ColumnKind::Percent,
-        "money" => ColumnKind::Money,
-        "duration" => ColumnKind::Duration,
-        "integer" => ColumnKind::Integer,
-        _ => ColumnKind::Number,
-    };
+    let kind = kind_of_format(format);
     let v = match (v, kind) {
         (Cell::Num(n), ColumnKind::Integer) => Cell::Int(n.round() as i64),
         (c, _) => c.clone(),

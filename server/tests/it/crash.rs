@@ -45,9 +45,25 @@ async fn a_killed_run_is_finished_as_abandoned_its_send_in_flight_is_unknown_and
     }
     let t = common::small_report(&c, &server.base, "Crash", "0 8 * * 1", &ids).await;
     let run_id = server.run_now(&c, t["id"].as_str().unwrap()).await;
-    // Wait until the fast destination has its delivery and the slow one is in flight, then kill.
+    // Wait until the fast destination has its delivery — received by it and recorded by the server
+    // (the request reaching the sink comes a moment before the server writes `delivered`) — and
+    // the slow one is in flight, then kill.
+    let fast_recorded = || async {
+        let v: Value = c
+            .get(format!("{}/api/v1/reports/runs/{run_id}", server.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap_or_default();
+        v["deliveries"].as_array().into_iter().flatten().any(|d| d["name"] == "fast" && d["status"] == "delivered")
+    };
     for _ in 0..200 {
-        if !fast.received_requests().await.unwrap().is_empty() && !slow.received_requests().await.unwrap().is_empty() {
+        if !fast.received_requests().await.unwrap().is_empty()
+            && !slow.received_requests().await.unwrap().is_empty()
+            && fast_recorded().await
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

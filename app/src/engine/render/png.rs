@@ -76,28 +76,32 @@ pub fn svg_to_png(svg: &str, scale: f32) -> Result<(Vec<u8>, u32, u32), String> 
     Ok((png, w, h))
 }
 
+/// The sections that carry a chart and have rows to draw, in report order.
+fn charted(sections: &[Table]) -> impl Iterator<Item = (&Table, &crate::model::Chart)> {
+    sections.iter().filter(|t| !t.rows.is_empty()).filter_map(|t| Some((t, t.chart.as_ref()?)))
+}
+
+/// One section's chart as a PNG the width of an email (None, logged, when it cannot be drawn).
+fn draw(t: &Table, chart: &crate::model::Chart) -> Option<ChartImage> {
+    let svg = render_svg_at(t, chart, EMAIL_CHART_WIDTH);
+    match svg_to_png(&svg, SCALE) {
+        Ok((png, width, height)) => {
+            Some(ChartImage { source: t.source.clone(), title: t.title.clone(), png: Arc::new(png), width, height })
+        }
+        Err(e) => {
+            tracing::warn!(event = "chart.png_failed", section = %t.source, error.message = %e, "a chart could not be drawn as PNG");
+            None
+        }
+    }
+}
+
 /// Every charted section of a report as a PNG the width of an email (sections whose chart cannot
 /// be drawn are left out; the email still has the narrative and the files).
 pub fn charts(sections: &[Table]) -> Vec<ChartImage> {
-    sections
-        .iter()
-        .filter(|t| !t.rows.is_empty())
-        .filter_map(|t| {
-            let chart = t.chart.as_ref()?;
-            let svg = render_svg_at(t, chart, EMAIL_CHART_WIDTH);
-            match svg_to_png(&svg, SCALE) {
-                Ok((png, width, height)) => Some(ChartImage {
-                    source: t.source.clone(),
-                    title: t.title.clone(),
-                    png: Arc::new(png),
-                    width,
-                    height,
-                }),
-                Err(e) => {
-                    tracing::warn!(event = "chart.png_failed", section = %t.source, error.message = %e, "a chart could not be drawn as PNG");
-                    None
-                }
-            }
-        })
-        .collect()
+    charted(sections).filter_map(|(t, c)| draw(t, c)).collect()
+}
+
+/// The `n`th charted section alone, as a PNG (a chat app fetching one image draws only that one).
+pub fn nth_chart(sections: &[Table], n: usize) -> Option<ChartImage> {
+    charted(sections).nth(n).and_then(|(t, c)| draw(t, c))
 }

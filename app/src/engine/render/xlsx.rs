@@ -9,7 +9,7 @@
 //! Text is always written as a string cell, never as a formula, so `=HYPERLINK(…)` in a name is
 //! inert here without the CSV's leading apostrophe.
 
-use crate::model::table::shown_columns;
+use crate::model::table::{kind_of_format, row_format, shown_columns};
 use crate::model::{Cell, ColumnKind, Report, Table};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet, XlsxError};
 
@@ -63,19 +63,7 @@ impl Formats {
 /// What a cell is in the workbook: the column's kind, except in a table whose rows each say their
 /// own number format (a KPI table's `value` and `previous`: `percent`, `money`, …).
 fn cell_kind(t: &Table, row: usize, col: usize) -> ColumnKind {
-    let c = &t.columns[col];
-    match t.cell(row, "format") {
-        Some(Cell::Text(f)) if matches!(c.key.as_str(), "value" | "previous" | "current" | "baseline") => {
-            match f.as_str() {
-                "percent" => ColumnKind::Percent,
-                "money" => ColumnKind::Money,
-                "duration" => ColumnKind::Duration,
-                "integer" => ColumnKind::Integer,
-                _ => ColumnKind::Number,
-            }
-        }
-        _ => c.kind,
-    }
+    row_format(t, row, col).map_or(t.columns[col].kind, kind_of_format)
 }
 
 /// A header a person reads: the label, with the unit where the cell's format does not show it

@@ -150,8 +150,10 @@ pub fn recorded_tables(sections: Option<&str>) -> Vec<crate::model::Table> {
 pub async fn chart_png(state: &AppState, tenant_id: Option<&str>, run_id: &str, n: usize) -> Result<Vec<u8>, AppError> {
     let row = store::runs::get(&state.db.pool, tenant_id, run_id).await?.ok_or_else(|| AppError::not_found("run"))?;
     let tables = recorded_tables(row.sections.as_deref());
-    let charts = super::runs::chart_images(&tables).await;
-    charts.into_iter().nth(n).map(|c| c.png.to_vec()).ok_or_else(|| AppError::not_found("chart"))
+    let chart = tokio::task::spawn_blocking(move || crate::engine::render::png::nth_chart(&tables, n))
+        .await
+        .map_err(|e| crate::engine::error::internal("chart task", e))?;
+    chart.map(|c| c.png.to_vec()).ok_or_else(|| AppError::not_found("chart"))
 }
 
 /// A page of runs, newest first (optionally of one template): (runs, total).

@@ -298,7 +298,7 @@ pub async fn resend(
         Err(e) if e.status == 404 => return Err(AppError::invalid("destination", "the destination no longer exists")),
         Err(e) => return Err(e),
     };
-    let input = rebuild_input(state, &run, &d.id).await?;
+    let input = rebuild_input(state, &run, &d.id, &d.kind).await?;
     let first = deliveries::last_attempt_number(pool, &d.id).await?;
     let (id, now) = (new_id(), state.clock.now_ms());
     let owner = state.executor.leases().owner().to_string();
@@ -358,6 +358,7 @@ async fn rebuild_input(
     state: &AppState,
     run: &store::runs::RunRow,
     delivery_id: &str,
+    kind: &str,
 ) -> Result<DeliveryInput, AppError> {
     let inputs: serde_json::Value = serde_json::from_str(&run.inputs).unwrap_or_default();
     let sections: Vec<serde_json::Value> =
@@ -411,7 +412,11 @@ async fn rebuild_input(
         // The charts as the first delivery drew them: from the tables the run recorded.
         kpis: tables.iter().find(|t| t.col("chip").is_some()).map(crate::engine::render::kpi_lines).unwrap_or_default(),
         headline_chart: None,
-        charts: super::runs::chart_images(&tables).await,
+        charts: if super::runs::charts_wanted(state, std::iter::once(kind)) {
+            super::runs::chart_images(&tables).await
+        } else {
+            Vec::new()
+        },
         artifacts,
         run_url: format!("{}/reports/runs/{}", state.config.public_url, run.id),
         is_test: false,

@@ -209,10 +209,14 @@ async fn pipeline(state: &AppState, run: &RunRef, owner: &str) -> Result<Produce
     }
     let artifacts = store_artifacts(state, run, owner, &t, &report).await?;
     let dest_ids = destinations_for(state, &run.tenant_id, &t, row.schedule_id.as_deref()).await;
-    let charts = chart_images(&report.sections).await;
+    let targets = ledger::resolve(state, &run.tenant_id, &dest_ids).await?;
+    let kinds = targets.iter().filter_map(|t| match t {
+        ledger::Target::Send { kind, .. } => Some(kind.as_str()),
+        _ => None,
+    });
+    let charts = if charts_wanted(state, kinds) { chart_images(&report.sections).await } else { Vec::new() };
     let mut input = delivery_input(state, &run.id, &run.tenant_id, &t, &report, artifacts, charts);
     input.schedule_id = row.schedule_id.clone();
-    let targets = ledger::resolve(state, &run.tenant_id, &dest_ids).await?;
     ledger::deliver_run(state, &run.id, owner, &input, targets).await?;
     Ok(produced(None))
 }
@@ -288,6 +292,14 @@ pub fn headline_chart(
     }
     let query = sign_link(state, run_id, "chart-0", state.clock.now_ms() + LINK_TTL_MS).ok()?;
     Some((format!("{}/api/v1/reports/runs/{run_id}/charts/0?{query}", state.config.public_url), first.title.clone()))
+}
+
+/// Whether any of these destination kinds shows chart images: email always (inline), Slack and
+/// Teams when they can fetch the headline chart. Webhooks never do, so a run to webhooks alone
+/// draws no PNG.
+pub fn charts_wanted<'a>(state: &AppState, mut kinds: impl Iterator<Item = &'a str>) -> bool {
+    let chat = public_reachable(&state.config.public_url);
+    kinds.any(|k| k == "email" || (chat && matches!(k, "slack" | "teams")))
 }
 
 /// The report's charts as PNG for email bodies, drawn off the async threads.
