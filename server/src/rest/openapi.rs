@@ -72,6 +72,7 @@ const RATE_LIMITED: &[(&str, &str)] = &[
     ("post", "/reports/preview"),
     ("post", "/reports/templates/{id}/run-now"),
     ("post", "/notifications/destinations/{id}/test"),
+    ("post", "/notifications/destinations/{id}/preview"),
 ];
 
 /// Operations that answer 503 while the server shuts down or lacks its secret key.
