@@ -174,6 +174,55 @@ db_test!(concurrent_ticks_make_exactly_one_run_and_one_delivery_per_slot, |app| 
     assert_eq!(ids.len(), 5);
 });
 
+db_test!(a_burst_bigger_than_a_claim_page_is_claimed_whole_and_once_across_three_processes, |app| {
+    // 150 schedules due in the same minute (two tenants; a tenant holds at most 100): more than
+    // one claim page, so the tick must page through all of them. Empty tenants: small runs.
+    for (i, slug) in ["acme", "beta"].into_iter().enumerate() {
+        let t = app.tenant(slug).await;
+        for n in 0..[100, 50][i] {
+            let input = app::model::reports::TemplateInput {
+                name: Some(format!("Report {n}")),
+                dashboard: Some("business".into()),
+                formats: Some(vec!["csv".into()]),
+                narrative: Some(app::model::reports::NarrativeSettings { enabled: false, prompt: None }),
+                schedule: Some(app::model::reports::ScheduleInput {
+                    cron_expression: Some("0 8 * * *".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            app::engine::templates::create(&app.state, &t.id, "ana", input).await.unwrap();
+        }
+    }
+    app.state.clock.advance(DAY);
+    let one = app.tick().await;
+    assert_eq!((one.due, one.claimed, one.errors), (150, 150, 0), "one process claims every page: {one:?}");
+    common::wait_settled(&app.state.db.pool, 150, std::time::Duration::from_secs(240)).await;
+
+    // The next day's slot: three processes tick at once.
+    app.state.clock.advance(DAY);
+    let (p1, p2) = (app.peer().await, app.peer().await);
+    let mut ticks = Vec::new();
+    for state in [app.state.clone(), p1, p2] {
+        ticks.push(tokio::spawn(async move {
+            scheduler::tick(&state).await.unwrap().wait(std::time::Duration::from_secs(240)).await
+        }));
+    }
+    let mut counts = Vec::new();
+    for t in ticks {
+        counts.push(t.await.unwrap());
+    }
+    let claimed: u64 = counts.iter().map(|c| c.claimed).sum();
+    let succeeded: u64 = counts.iter().map(|c| c.succeeded).sum();
+    assert_eq!((claimed, succeeded), (150, 150), "every slot claimed once, and run by its claimer: {counts:?}");
+    assert!(counts.iter().all(|c| c.errors == 0 && c.failed == 0 && c.running == 0), "{counts:?}");
+    let runs = common::runs(&app.state.db.pool).await;
+    assert_eq!(runs.len(), 300);
+    let slots: std::collections::BTreeSet<_> = runs.iter().map(|r| (r.schedule_id.clone(), r.scheduled_for)).collect();
+    assert_eq!(slots.len(), 300, "one run per schedule and slot");
+    assert!(runs.iter().all(|r| r.status == "succeeded"), "{:?}", runs.iter().find(|r| r.status != "succeeded"));
+});
+
 #[tokio::test]
 async fn the_tick_endpoint_checks_its_token_and_fails_closed_without_one() {
     let app = TestApp::start_with(Backend::Sqlite, &[("CRON_TOKEN", "tick-secret")]).await.unwrap();

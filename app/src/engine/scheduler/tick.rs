@@ -1,5 +1,5 @@
-//! A tick (PRODUCT §7): sweep lapsed leases, find due schedules, and for each, in one
-//! transaction, claim it (one conditional update: its `next_run_at` still equals what was read,
+//! A tick (PRODUCT §7): sweep lapsed leases, find due schedules, and for each, in a
+//! transaction (a page of them at a time), claim it (one conditional update: its `next_run_at` still equals what was read,
 //! re-anchored to the next slot after now, so downtime fires once, never a burst) and insert the
 //! slot's run under the unique (schedule, slot) key. Both or neither: a crash, a busy database or
 //! a failed read in between leaves the slot due for the next tick, with the reason logged and
@@ -11,7 +11,7 @@ use super::cron::{parse_zone, CronSpec};
 use super::executor::{Done, RunRef};
 use super::leases;
 use super::runs::inputs;
-use crate::engine::db::retry_transient;
+use crate::engine::db::{retry_transient, Dialect};
 use crate::engine::store::{self, schedules};
 use crate::engine::{new_id, templates, AppState};
 use crate::model::runs::{RunStatus, Trigger};
@@ -77,7 +77,18 @@ impl Tick {
     }
 }
 
+/// Due schedules claimed per transaction: one commit for a page instead of one per schedule.
+const CLAIM_PAGE: i64 = 100;
+
 /// One tick: claims every due schedule and submits the runs; answers at once (see [`Tick::wait`]).
+///
+/// Due schedules are claimed a page at a time in slot order, each page in one transaction. On
+/// PostgreSQL the page is read `FOR UPDATE SKIP LOCKED`, so several processes ticking at once
+/// (a burst of schedules due in the same minute) claim disjoint pages side by side instead of
+/// racing for the same rows; on SQLite, which has one writer, the transaction takes the write
+/// lock before it reads. A page whose transaction fails is claimed again one schedule at a time,
+/// each in its own transaction, so one bad schedule costs only its own slot (kept due, with the
+/// reason shown on it).
 pub async fn tick(state: &AppState) -> Result<Tick, AppError> {
     let started = std::time::Instant::now();
     let now = state.clock.now_ms();
@@ -85,18 +96,52 @@ pub async fn tick(state: &AppState) -> Result<Tick, AppError> {
         tracing::warn!(event = "scheduler.sweep_failed", error.message = %e, "sweeping lapsed leases failed");
     }
     super::retention::start_if_due(state);
-    let due = retry_transient("scheduler.due", || schedules::due(&state.db.pool, now)).await?;
-    let mut t =
-        Tick { counts: TickCounts { due: due.len() as u64, ..TickCounts::default() }, runs: Vec::new(), started };
+    let mut t = Tick { counts: TickCounts::default(), runs: Vec::new(), started };
     let now_dt = chrono::DateTime::from_timestamp_millis(now).unwrap_or_default();
-    for d in due {
-        if !state.executor.accepting() {
-            // Shutting down: the rest stay due for another server (or this one after restart).
+    let mut after: Option<(i64, String)> = None;
+    // Shutting down stops the claiming: the rest stay due for another server (or this one after
+    // restart); a page claimed meanwhile is handed over by the executor.
+    while state.executor.accepting() {
+        let cursor = after.as_ref().map(|(slot, id)| (*slot, id.as_str()));
+        let page = match claim_page(state, now, now_dt, cursor).await {
+            Ok(page) => page,
+            Err(e) if after.is_none() => return Err(e.into()),
+            Err(e) => {
+                tracing::warn!(event = "scheduler.due_failed", error.message = %e, "reading the next due schedules failed; they stay due for the next tick");
+                break;
+            }
+        };
+        let Some((last, _)) = page.last() else { break };
+        after = Some((last.next_run_at, last.id.clone()));
+        let full = page.len() as i64 == CLAIM_PAGE;
+        t.counts.due += page.len() as u64;
+        for (d, outcome) in page {
+            t.record(state, now, &d, outcome).await;
+        }
+        if !full {
             break;
         }
-        let next = match next_slot(&d, now_dt) {
-            Ok(next) => next,
-            Err(reason) => {
+    }
+    t.counts.duration_ms = started.elapsed().as_millis() as u64;
+    Ok(t)
+}
+
+impl Tick {
+    /// Counts one due schedule's outcome, submits a taken run, and parks or records the reason.
+    async fn record(&mut self, state: &AppState, now: i64, d: &schedules::Due, outcome: Outcome) {
+        match outcome {
+            Outcome::Taken(run) => {
+                self.counts.claimed += 1;
+                crate::engine::metrics::tick_lag(now - d.next_run_at);
+                tracing::info!(event = "scheduler.claimed", schedule.id = %d.id, run.id = %run.id, tenant.id = %d.tenant_id, lag_ms = now - d.next_run_at, "schedule fired");
+                self.runs.push(state.executor.submit(state, run));
+            }
+            Outcome::Elsewhere => self.counts.skipped += 1,
+            Outcome::SlotHadRun => {
+                tracing::warn!(event = "scheduler.slot_had_run", schedule.id = %d.id, slot = d.next_run_at, "the slot already had its run; moved on to the next slot");
+                self.counts.skipped += 1;
+            }
+            Outcome::Park(reason) => {
                 match schedules::park(&state.db.pool, &d.id, d.next_run_at, &reason).await {
                     Ok(true) => {
                         tracing::warn!(event = "scheduler.parked", schedule.id = %d.id, tenant.id = %d.tenant_id, reason = %reason, "schedule parked")
@@ -106,24 +151,10 @@ pub async fn tick(state: &AppState) -> Result<Tick, AppError> {
                         tracing::warn!(event = "scheduler.park_failed", schedule.id = %d.id, error.message = %e, "could not park a schedule")
                     }
                 }
-                t.counts.skipped += 1;
-                continue;
+                self.counts.skipped += 1;
             }
-        };
-        match claim(state, &d, next).await {
-            Ok(Claim::Taken(run)) => {
-                t.counts.claimed += 1;
-                crate::engine::metrics::tick_lag(now - d.next_run_at);
-                tracing::info!(event = "scheduler.claimed", schedule.id = %d.id, run.id = %run.id, tenant.id = %d.tenant_id, lag_ms = now - d.next_run_at, "schedule fired");
-                t.runs.push(state.executor.submit(state, run));
-            }
-            Ok(Claim::Elsewhere) => t.counts.skipped += 1,
-            Ok(Claim::SlotHadRun) => {
-                tracing::warn!(event = "scheduler.slot_had_run", schedule.id = %d.id, slot = d.next_run_at, "the slot already had its run; moved on to the next slot");
-                t.counts.skipped += 1;
-            }
-            Err(e) => {
-                t.counts.errors += 1;
+            Outcome::Failed(e) => {
+                self.counts.errors += 1;
                 tracing::warn!(event = "scheduler.claim_failed", schedule.id = %d.id, tenant.id = %d.tenant_id, slot = d.next_run_at, error.message = %e, "claim failed; the slot stays due and the next tick tries again");
                 let why = format!(
                     "the scheduler could not start the run due at {}: {e}; it will try again at the next tick",
@@ -135,8 +166,6 @@ pub async fn tick(state: &AppState) -> Result<Tick, AppError> {
             }
         }
     }
-    t.counts.duration_ms = started.elapsed().as_millis() as u64;
-    Ok(t)
 }
 
 fn next_slot(d: &schedules::Due, now: chrono::DateTime<chrono::Utc>) -> Result<i64, String> {
@@ -145,52 +174,146 @@ fn next_slot(d: &schedules::Due, now: chrono::DateTime<chrono::Utc>) -> Result<i
     spec.next_after(now, tz).map(|t| t.timestamp_millis()).ok_or_else(|| "the cron expression never fires again".into())
 }
 
-enum Claim {
+/// What became of one due schedule.
+enum Outcome {
+    /// Claimed; its run is queued here.
     Taken(RunRef),
+    /// Another tick claimed it first.
     Elsewhere,
+    /// Claimed, but the slot already had its run.
     SlotHadRun,
+    /// It can never fire again (the reason): parked.
+    Park(String),
+    /// Not claimed (the reason): the slot stays due.
+    Failed(String),
 }
 
-/// Claims a due schedule and inserts its run, in one transaction.
-async fn claim(state: &AppState, d: &schedules::Due, next: i64) -> Result<Claim, String> {
-    let t = templates::get(state, &d.tenant_id, &d.template_id).await.map_err(|e| e.message)?;
-    let snapshot = inputs(&t, Some(&d.id));
-    let (id, now) = (new_id(), state.clock.now_ms());
+/// A due schedule ready to claim: its next slot and its run, snapshot taken.
+struct Ready {
+    next: i64,
+    run_id: String,
+    snapshot: String,
+}
+
+/// Everything a claim needs that is not a write: the next slot and the template's snapshot.
+async fn prepare(state: &AppState, d: &schedules::Due, now: chrono::DateTime<chrono::Utc>) -> Result<Ready, Outcome> {
+    let next = next_slot(d, now).map_err(Outcome::Park)?;
+    let t = templates::get(state, &d.tenant_id, &d.template_id).await.map_err(|e| Outcome::Failed(e.message))?;
+    Ok(Ready { next, run_id: new_id(), snapshot: inputs(&t, Some(&d.id)) })
+}
+
+/// In `tx`: moves the schedule to its next slot (if still at the slot read) and inserts the run.
+async fn claim_in(
+    state: &AppState,
+    tx: &mut sqlx::AnyConnection,
+    d: &schedules::Due,
+    ready: &Ready,
+) -> Result<Outcome, sqlx::Error> {
+    let now = state.clock.now_ms();
     let owner = state.executor.leases().owner().to_string();
     let run = store::runs::NewRun {
-        id: &id,
+        id: &ready.run_id,
         tenant_id: &d.tenant_id,
         template_id: &d.template_id,
         schedule_id: Some(&d.id),
         trigger: Trigger::Schedule,
         triggered_by: "scheduler",
         scheduled_for: Some(d.next_run_at),
-        inputs: &snapshot,
+        inputs: &ready.snapshot,
         now,
         owner: &owner,
         lease_until: now + state.config.run_lease_secs * 1000,
     };
+    if !schedules::claim(&mut *tx, &d.id, d.next_run_at, ready.next).await? {
+        return Ok(Outcome::Elsewhere);
+    }
+    Ok(if store::runs::insert_queued(tx, &run).await? {
+        Outcome::Taken(RunRef {
+            id: ready.run_id.clone(),
+            tenant_id: d.tenant_id.clone(),
+            tenant_name: d.tenant_name.clone(),
+        })
+    } else {
+        Outcome::SlotHadRun
+    })
+}
+
+/// Reads and claims the next page of due schedules after `after`, in one transaction (retried
+/// while the database is busy); if it fails, claims the page's schedules one by one.
+async fn claim_page(
+    state: &AppState,
+    now: i64,
+    now_dt: chrono::DateTime<chrono::Utc>,
+    after: Option<(i64, &str)>,
+) -> Result<Vec<(schedules::Due, Outcome)>, sqlx::Error> {
+    let read = std::sync::Mutex::new(Vec::new());
+    let whole = retry_transient("scheduler.claim", || claim_page_once(state, now, now_dt, after, &read)).await;
+    let rows = std::mem::take(&mut *read.lock().unwrap_or_else(|p| p.into_inner()));
+    match whole {
+        Ok(done) => Ok(done),
+        Err(e) if rows.is_empty() => Err(e),
+        Err(e) => {
+            tracing::debug!(error.message = %e, "claiming a page failed; claiming its schedules one by one");
+            let mut out = Vec::with_capacity(rows.len());
+            for d in rows {
+                let outcome = match prepare(state, &d, now_dt).await {
+                    Ok(ready) => claim_one(state, &d, &ready).await,
+                    Err(outcome) => outcome,
+                };
+                out.push((d, outcome));
+            }
+            Ok(out)
+        }
+    }
+}
+
+async fn claim_page_once(
+    state: &AppState,
+    now: i64,
+    now_dt: chrono::DateTime<chrono::Utc>,
+    after: Option<(i64, &str)>,
+    read: &std::sync::Mutex<Vec<schedules::Due>>,
+) -> Result<Vec<(schedules::Due, Outcome)>, sqlx::Error> {
+    let postgres = state.db.dialect == Dialect::Postgres;
+    let mut tx = state.db.pool.begin().await?;
+    if !postgres {
+        // SQLite: take the write lock first (waiting out the busy timeout), so the page read
+        // below is not a snapshot that a commit in between makes impossible to write from.
+        sqlx::query("UPDATE report_schedules SET next_run_at = next_run_at WHERE 1 = 0").execute(&mut *tx).await?;
+    }
+    let rows = schedules::due_page(&mut tx, now, after, CLAIM_PAGE, postgres).await?;
+    *read.lock().unwrap_or_else(|p| p.into_inner()) = rows.clone();
+    let mut out = Vec::with_capacity(rows.len());
+    for d in rows {
+        let outcome = match prepare(state, &d, now_dt).await {
+            Ok(ready) => claim_in(state, &mut tx, &d, &ready).await?,
+            Err(outcome) => outcome,
+        };
+        out.push((d, outcome));
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Claims one due schedule and inserts its run, in a transaction of its own.
+async fn claim_one(state: &AppState, d: &schedules::Due, ready: &Ready) -> Outcome {
     let outcome = retry_transient("scheduler.claim", || async {
         let mut tx = state.db.pool.begin().await?;
-        if !schedules::claim(&mut tx, &d.id, d.next_run_at, next).await? {
+        let outcome = claim_in(state, &mut tx, d, ready).await?;
+        if matches!(outcome, Outcome::Elsewhere) {
             tx.rollback().await?;
-            return Ok(Claim::Elsewhere);
-        }
-        let inserted = store::runs::insert_queued(&mut tx, &run).await?;
-        tx.commit().await?;
-        Ok(if inserted {
-            Claim::Taken(RunRef { id: id.clone(), tenant_id: d.tenant_id.clone(), tenant_name: d.tenant_name.clone() })
         } else {
-            Claim::SlotHadRun
-        })
+            tx.commit().await?;
+        }
+        Ok(outcome)
     })
     .await;
-    outcome.map_err(|e: sqlx::Error| {
+    outcome.unwrap_or_else(|e: sqlx::Error| {
         tracing::debug!(error.message = %e, "claim transaction failed");
-        if crate::engine::db::is_busy(&e) {
+        Outcome::Failed(if crate::engine::db::is_busy(&e) {
             "the database was busy".to_string()
         } else {
             "a database error".to_string()
-        }
+        })
     })
 }

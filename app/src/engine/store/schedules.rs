@@ -215,28 +215,42 @@ pub struct Due {
     pub next_run_at: i64,
 }
 
-/// Enabled schedules of enabled templates whose slot is at or before `now`, oldest slot first.
-pub async fn due(pool: &AnyPool, now: i64) -> Result<Vec<Due>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT s.id, s.tenant_id, n.name AS tenant_name, s.template_id, s.cron, s.timezone, s.next_run_at FROM report_schedules s \
-         JOIN report_templates t ON t.id = s.template_id JOIN tenants n ON n.id = s.tenant_id \
-         WHERE s.enabled = 1 AND t.enabled = 1 AND s.next_run_at IS NOT NULL AND s.next_run_at <= $1 ORDER BY s.next_run_at, s.id",
-    )
-    .bind(now)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .iter()
-        .map(|r| Due {
-            id: get_str(r, "id"),
-            tenant_id: get_str(r, "tenant_id"),
-            tenant_name: get_str(r, "tenant_name"),
-            template_id: get_str(r, "template_id"),
-            cron: get_str(r, "cron"),
-            timezone: get_str(r, "timezone"),
-            next_run_at: get_i64(r, "next_run_at"),
-        })
-        .collect())
+/// Enabled schedules of enabled templates whose slot is at or before `now`.
+const DUE_SELECT: &str =
+    "SELECT s.id, s.tenant_id, n.name AS tenant_name, s.template_id, s.cron, s.timezone, s.next_run_at \
+     FROM report_schedules s JOIN report_templates t ON t.id = s.template_id JOIN tenants n ON n.id = s.tenant_id \
+     WHERE s.enabled = 1 AND t.enabled = 1 AND s.next_run_at IS NOT NULL AND s.next_run_at <= $1";
+
+fn due_from_row(r: &AnyRow) -> Due {
+    Due {
+        id: get_str(r, "id"),
+        tenant_id: get_str(r, "tenant_id"),
+        tenant_name: get_str(r, "tenant_name"),
+        template_id: get_str(r, "template_id"),
+        cron: get_str(r, "cron"),
+        timezone: get_str(r, "timezone"),
+        next_run_at: get_i64(r, "next_run_at"),
+    }
+}
+
+/// The next page of due schedules after `after` (slot, id) in slot order, at most `limit`, read
+/// inside the claiming transaction. With `skip_locked` (PostgreSQL) the rows are locked for the
+/// transaction and rows another transaction holds are skipped, so processes ticking at once
+/// claim disjoint pages instead of queueing behind each other's row locks.
+pub async fn due_page(
+    conn: &mut AnyConnection,
+    now: i64,
+    after: Option<(i64, &str)>,
+    limit: i64,
+    skip_locked: bool,
+) -> Result<Vec<Due>, sqlx::Error> {
+    let (slot, id) = after.unwrap_or((i64::MIN, ""));
+    let lock = if skip_locked { " FOR UPDATE OF s SKIP LOCKED" } else { "" };
+    let sql = format!(
+        "{DUE_SELECT} AND (s.next_run_at > $2 OR (s.next_run_at = $2 AND s.id > $3)) ORDER BY s.next_run_at, s.id LIMIT $4{lock}"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(slot).bind(id).bind(limit).fetch_all(conn).await?;
+    Ok(rows.iter().map(due_from_row).collect())
 }
 
 /// The claim: moves `next_run_at` from `seen` to `next` (and clears the last claim error) only if
