@@ -40,8 +40,18 @@ cargo bench -p server --bench render
 echo "== render with mimalloc, to compare memory"
 cargo bench -p server --bench render --features mimalloc
 
-echo "== tick"
-cargo bench -p server --bench tick
+echo "== tick (SQLite, one process), then the burst across three processes (PostgreSQL)"
+# A throwaway PostgreSQL cluster for the burst unless BENCH_DATABASE_URL names one.
+if [ -z "${BENCH_DATABASE_URL:-}" ] && PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1) && [ -n "$PGBIN" ]; then
+  pgdata=$(mktemp -d /tmp/narrate-bench-pg.XXXXXX)
+  runpg() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi; }
+  [ "$(id -u)" = 0 ] && chown postgres:postgres "$pgdata"
+  runpg "$PGBIN/initdb -D $pgdata -A trust -U postgres >/dev/null"
+  runpg "$PGBIN/pg_ctl -D $pgdata -l $pgdata/server.log -w -o '-p 55499 -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=300' start >/dev/null"
+  trap 'runpg "$PGBIN/pg_ctl -D $pgdata -m fast stop >/dev/null 2>&1" || true; rm -rf "$pgdata"' EXIT
+  export BENCH_DATABASE_URL="postgres://postgres@127.0.0.1:55499/postgres"
+fi
+NARRATE_BIN="$CARGO_TARGET_DIR/release/narrate" cargo bench -p server --bench tick
 
 echo "== dashboards"
 cargo bench -p server --bench dashboards

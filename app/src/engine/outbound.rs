@@ -146,10 +146,38 @@ impl reqwest::dns::Resolve for SafeResolver {
     }
 }
 
-/// Builds the outbound client: safe resolver, no redirects, no proxy, timeouts.
+/// The TLS configuration every outbound client shares: the platform's trust store (what reqwest
+/// would load), read and parsed once per process. Building it for every client — every delivery
+/// attempt — was the largest CPU cost of a burst of deliveries (parsing the system's
+/// certificate bundle each time). `None` when the platform verifier cannot be built; each client
+/// then builds its own, as before.
+fn tls_config() -> Option<rustls::ClientConfig> {
+    static CONFIG: std::sync::OnceLock<Option<rustls::ClientConfig>> = std::sync::OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).ok()?;
+            let mut config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .ok()?
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(verifier))
+                .with_no_client_auth();
+            config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+            Some(config)
+        })
+        .clone()
+}
+
+/// Builds the outbound client: safe resolver, no redirects, no proxy, timeouts, the shared TLS
+/// configuration (certificates verified against the platform's trust store).
 pub fn client(allow_private: bool, timeout: Duration) -> reqwest::Client {
     install_crypto();
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    if let Some(tls) = tls_config() {
+        builder = builder.tls_backend_preconfigured(tls);
+    }
+    builder
         .dns_resolver(Arc::new(SafeResolver { allow_private }))
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
@@ -208,6 +236,49 @@ pub fn describe(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A self-signed certificate for localhost and 127.0.0.1 that no trust store holds.
+    const UNTRUSTED_CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIBmzCCAUGgAwIBAgIUU4oMYGIQJvtpMD196skb/F8dGWYwCgYIKoZIzj0EAwIw\nFDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTIwMjAzMjMyM1oYDzIxMjYxMTA4\nMDMyMzIzWjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO\nPQMBBwNCAAT9jK1WjV5fWeKCLXDy/ea716vqtcL3xEl3zqptUDio6qiYz0sTatdN\nLZw3/uiB4eSqSjpbXRJ9bdRDfKy7zqwFo28wbTAdBgNVHQ4EFgQUTYT2CLQy9vAa\nUCgoklMnsniaD4EwHwYDVR0jBBgwFoAUTYT2CLQy9vAaUCgoklMnsniaD4EwDwYD\nVR0TAQH/BAUwAwEB/zAaBgNVHREEEzARgglsb2NhbGhvc3SHBH8AAAEwCgYIKoZI\nzj0EAwIDSAAwRQIhANymtyqIir75zIXPkSiEruYgYWTk/ppKHyOUCcWYqIHsAiB3\nPADVTtLOFolYSwLGR1GXs4mjLgsYXrbsgD9+kiPXKg==\n-----END CERTIFICATE-----";
+    const UNTRUSTED_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgb0MxkZgqk4/V0SGW\nQ1kMrM2Io/fq83wapHl8UmwoaoChRANCAAT9jK1WjV5fWeKCLXDy/ea716vqtcL3\nxEl3zqptUDio6qiYz0sTatdNLZw3/uiB4eSqSjpbXRJ9bdRDfKy7zqwF\n-----END PRIVATE KEY-----";
+
+    /// The shared TLS configuration still verifies certificates: an HTTPS receiver presenting
+    /// one nobody vouches for gets no request (its handshake fails), and the caller is told why.
+    #[tokio::test]
+    async fn an_https_receiver_with_an_untrusted_certificate_is_refused_before_anything_is_sent() {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        install_crypto();
+        let cert = CertificateDer::from_pem_slice(UNTRUSTED_CERT.as_bytes()).unwrap();
+        let key = PrivateKeyDer::from_pem_slice(UNTRUSTED_KEY.as_bytes()).unwrap();
+        let server = rustls::ServerConfig::builder().with_no_client_auth().with_single_cert(vec![cert], key).unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = requests.clone();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (acceptor, seen) = (acceptor.clone(), seen.clone());
+                tokio::spawn(async move {
+                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                    if let Ok(mut tls) = acceptor.accept(tcp).await {
+                        let mut buf = [0u8; 1024];
+                        if tls.read(&mut buf).await.unwrap_or(0) > 0 {
+                            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            let _ = tls.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").await;
+                        }
+                    }
+                });
+            }
+        });
+        for _ in 0..2 {
+            // Twice: the second client reuses the configuration the first one built.
+            let c = client(true, Duration::from_secs(5));
+            let e = c.post(format!("https://localhost:{port}/hook")).body("{}").send().await.unwrap_err();
+            assert!(describe(&e).to_lowercase().contains("certificate"), "{}", describe(&e));
+        }
+        assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 0, "the receiver never got a request");
+    }
 
     #[test]
     fn private_loopback_link_local_and_metadata_addresses_are_refused() {

@@ -246,9 +246,7 @@ pub async fn due_page(
 ) -> Result<Vec<Due>, sqlx::Error> {
     let (slot, id) = after.unwrap_or((i64::MIN, ""));
     let lock = if skip_locked { " FOR UPDATE OF s SKIP LOCKED" } else { "" };
-    let sql = format!(
-        "{DUE_SELECT} AND (s.next_run_at > $2 OR (s.next_run_at = $2 AND s.id > $3)) ORDER BY s.next_run_at, s.id LIMIT $4{lock}"
-    );
+    let sql = format!("{DUE_SELECT} AND (s.next_run_at, s.id) > ($2, $3) ORDER BY s.next_run_at, s.id LIMIT $4{lock}");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(slot).bind(id).bind(limit).fetch_all(conn).await?;
     Ok(rows.iter().map(due_from_row).collect())
 }
