@@ -24,7 +24,8 @@ use tokio::sync::watch;
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct TickCounts {
-    /// Schedules due at the tick.
+    /// Due schedules this tick read. Ticks running at once on PostgreSQL do not see the rows
+    /// another tick is claiming at that moment, so each counts its own share.
     pub due: u64,
     /// Claimed by this tick (their runs are queued on this server).
     pub claimed: u64,

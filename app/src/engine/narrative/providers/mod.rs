@@ -177,7 +177,11 @@ pub async fn resolve(state: &AppState, tenant_id: &str) -> Result<Option<Provide
 
 /// Sends the prompt and returns the model's text.
 pub async fn complete(state: &AppState, cfg: &ProviderConfig, prompt: &Prompt) -> Result<String, ProviderError> {
-    let client = outbound::client(state.config.allow_private_destinations, super::timeout(state));
+    // The narrative's own deadline (the same limit, around this call) is the one that speaks
+    // ("did not answer within N s"); the client's is a backstop a second later, so the two never
+    // race to word the same timeout.
+    let backstop = super::timeout(state) + std::time::Duration::from_secs(1);
+    let client = outbound::client(state.config.allow_private_destinations, backstop);
     let allow = state.config.allow_private_destinations;
     let answer = match cfg.kind {
         ProviderKind::Builtin => Err(ProviderError::Config("the built-in narrator needs no provider".into())),
