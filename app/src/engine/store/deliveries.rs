@@ -313,18 +313,22 @@ pub async fn list_for_runs(
         }
         q
     };
+    // Read in the reverse of the order things are written: an attempt is committed before the
+    // delivery's or re-send's outcome, so reading the outcomes first and the attempts last never
+    // shows a finished delivery without the attempt that finished it (three reads, no snapshot
+    // across them; a re-send finishing between the reads once showed "delivered" with no attempt).
     let deliveries = q(format!("SELECT {DELIVERY_COLS} FROM deliveries WHERE run_id IN ({ins}) ORDER BY name, id"))
         .fetch_all(pool)
         .await?;
-    let attempts = q(format!(
-        "SELECT a.delivery_id, a.resend_id, a.number, a.at, a.result, a.http_status, a.error FROM delivery_attempts a \
-         JOIN deliveries d ON d.id = a.delivery_id WHERE d.run_id IN ({ins}) ORDER BY a.delivery_id, a.number"
-    ))
-    .fetch_all(pool)
-    .await?;
     let resends = q(format!(
         "SELECT {} FROM delivery_resends r JOIN deliveries d ON d.id = r.delivery_id WHERE d.run_id IN ({ins}) ORDER BY r.requested_at, r.id",
         RESEND_COLS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ")
+    ))
+    .fetch_all(pool)
+    .await?;
+    let attempts = q(format!(
+        "SELECT a.delivery_id, a.resend_id, a.number, a.at, a.result, a.http_status, a.error FROM delivery_attempts a \
+         JOIN deliveries d ON d.id = a.delivery_id WHERE d.run_id IN ({ins}) ORDER BY a.delivery_id, a.number"
     ))
     .fetch_all(pool)
     .await?;
