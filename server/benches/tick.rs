@@ -58,49 +58,62 @@ async fn sink(delay: Duration) -> anyhow::Result<(String, Arc<Sink>)> {
     Ok((url, seen))
 }
 
+/// The application state of a bench on the database at `url`: private destinations allowed (the
+/// sink is local), a fixed secret key, and `extra` configuration.
+async fn bench_state(url: &str, extra: &[(&str, String)]) -> anyhow::Result<AppState> {
+    let mut vars: HashMap<&str, String> = [
+        ("DATABASE_URL", url.to_string()),
+        ("NARRATE_ALLOW_PRIVATE_DESTINATIONS", "1".into()),
+        ("NARRATE_SECRET_KEY", SECRET_KEY.into()),
+    ]
+    .into_iter()
+    .collect();
+    vars.extend(extra.iter().cloned());
+    let config = Config::from_lookup(|k| vars.get(k).cloned()).map_err(anyhow::Error::msg)?;
+    Ok(AppState::new(Db::connect(url).await?, config.clone(), Clock::System, server::leptos_options(&config)))
+}
+
+/// Tenant number `t` with a webhook to the sink and `reports` small daily CSV reports to it.
+async fn tenant_with_reports(state: &AppState, t: usize, sink_url: &str, reports: usize) -> anyhow::Result<()> {
+    let now = state.clock.now_ms();
+    let tenant = store::tenants::create(&state.db, &format!("t{t}"), &format!("Tenant {t}"), now).await?;
+    let dest = app::engine::destinations::create(
+        state,
+        &tenant.id,
+        "bench",
+        serde_json::from_value(serde_json::json!({"kind": "webhook", "name": "Sink", "config": {"url": sink_url}}))?,
+    )
+    .await?;
+    for i in 0..reports {
+        let input = TemplateInput {
+            name: Some(format!("Report {i}")),
+            dashboard: Some("business".into()),
+            formats: Some(vec!["csv".into()]),
+            narrative: Some(NarrativeSettings { enabled: false, prompt: None }),
+            schedule: Some(ScheduleInput {
+                cron_expression: Some("0 8 * * *".into()),
+                destinations: Some(vec![dest.id.clone()]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        templates::create(state, &tenant.id, "bench", input).await?;
+    }
+    Ok(())
+}
+
 async fn scenario(label: &str, delay: Duration, max_concurrent: usize) -> anyhow::Result<()> {
     let (sink_url, seen) = sink(delay).await?;
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}/tick.db", dir.path().display());
-    let vars: HashMap<&str, String> = [
-        ("DATABASE_URL", url.clone()),
-        ("NARRATE_ALLOW_PRIVATE_DESTINATIONS", "1".into()),
-        ("NARRATE_SECRET_KEY", SECRET_KEY.into()),
-        ("NARRATE_RUN_LEASE_SECS", "30".into()),
-        ("NARRATE_MAX_CONCURRENT_RUNS", max_concurrent.to_string()),
-    ]
-    .into_iter()
-    .collect();
-    let config = Config::from_lookup(|k| vars.get(k).cloned()).map_err(anyhow::Error::msg)?;
-    let db = Db::connect(&url).await?;
-    let state = AppState::new(db, config.clone(), Clock::System, server::leptos_options(&config));
+    let state = bench_state(
+        &url,
+        &[("NARRATE_RUN_LEASE_SECS", "30".into()), ("NARRATE_MAX_CONCURRENT_RUNS", max_concurrent.to_string())],
+    )
+    .await?;
+    let config = (*state.config).clone();
     for t in 0..TENANTS {
-        let now = state.clock.now_ms();
-        let tenant = store::tenants::create(&state.db, &format!("t{t}"), &format!("Tenant {t}"), now).await?;
-        let dest = app::engine::destinations::create(
-            &state,
-            &tenant.id,
-            "bench",
-            serde_json::from_value(
-                serde_json::json!({"kind": "webhook", "name": "Sink", "config": {"url": sink_url}}),
-            )?,
-        )
-        .await?;
-        for i in 0..PER_TENANT {
-            let input = TemplateInput {
-                name: Some(format!("Report {i}")),
-                dashboard: Some("business".into()),
-                formats: Some(vec!["csv".into()]),
-                narrative: Some(NarrativeSettings { enabled: false, prompt: None }),
-                schedule: Some(ScheduleInput {
-                    cron_expression: Some("0 8 * * *".into()),
-                    destinations: Some(vec![dest.id.clone()]),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            };
-            templates::create(&state, &tenant.id, "bench", input).await?;
-        }
+        tenant_with_reports(&state, t, &sink_url, PER_TENANT).await?;
     }
     // Every slot due now.
     sqlx::query("UPDATE report_schedules SET next_run_at = $1")
@@ -178,45 +191,14 @@ async fn burst(admin_url: &str, schedules: usize) -> anyhow::Result<()> {
     admin.close().await;
     let base = admin_url.split('?').next().unwrap_or(admin_url);
     let url = format!("{}/narrate_burst", &base[..base.rfind('/').unwrap_or(base.len())]);
-    let vars: HashMap<&str, String> = [
-        ("DATABASE_URL", url.clone()),
-        ("NARRATE_ALLOW_PRIVATE_DESTINATIONS", "1".into()),
-        ("NARRATE_SECRET_KEY", SECRET_KEY.into()),
-    ]
-    .into_iter()
-    .collect();
-    let config = Config::from_lookup(|k| vars.get(k).cloned()).map_err(anyhow::Error::msg)?;
-    let state = AppState::new(Db::connect(&url).await?, config.clone(), Clock::System, server::leptos_options(&config));
+    let state = bench_state(&url, &[]).await?;
 
     // One tenant per 100 schedules (the per-tenant cap), each with its webhook and one report
     // made through the engine; the other 99 of the tenant are copies made in SQL.
     let seeding = Instant::now();
     let tenants = schedules.div_ceil(PER_TENANT);
     for t in 0..tenants {
-        let now = state.clock.now_ms();
-        let tenant = store::tenants::create(&state.db, &format!("b{t}"), &format!("Burst {t}"), now).await?;
-        let dest = app::engine::destinations::create(
-            &state,
-            &tenant.id,
-            "bench",
-            serde_json::from_value(
-                serde_json::json!({"kind": "webhook", "name": "Sink", "config": {"url": sink_url}}),
-            )?,
-        )
-        .await?;
-        let input = TemplateInput {
-            name: Some("Report".into()),
-            dashboard: Some("business".into()),
-            formats: Some(vec!["csv".into()]),
-            narrative: Some(NarrativeSettings { enabled: false, prompt: None }),
-            schedule: Some(ScheduleInput {
-                cron_expression: Some("0 8 * * 1".into()),
-                destinations: Some(vec![dest.id.clone()]),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        templates::create(&state, &tenant.id, "bench", input).await?;
+        tenant_with_reports(&state, t, &sink_url, 1).await?;
     }
     let copies = (PER_TENANT - 1) as i64;
     for (table, renamed) in [("report_templates", vec!["id"]), ("report_schedules", vec!["id", "template_id"])] {

@@ -1,11 +1,12 @@
 //! A tick (PRODUCT §7): sweep lapsed leases, find due schedules, and for each, in a
-//! transaction (a page of them at a time), claim it (one conditional update: its `next_run_at` still equals what was read,
-//! re-anchored to the next slot after now, so downtime fires once, never a burst) and insert the
-//! slot's run under the unique (schedule, slot) key. Both or neither: a crash, a busy database or
-//! a failed read in between leaves the slot due for the next tick, with the reason logged and
-//! shown on the schedule. Claimed runs go to the process's executor and outlive the tick: an
-//! external caller that hangs up cancels nothing. Any number of ticks — the built-in ticker on
-//! every replica, external `POST /api/cron/tick` calls — may overlap: one claim per slot wins.
+//! transaction (a page of them at a time), claim it (one conditional update: its `next_run_at`
+//! still equals what was read, re-anchored to the next slot after now, so downtime fires once,
+//! never a burst) and insert the slot's run under the unique (schedule, slot) key. Both or
+//! neither: a crash, a busy database or a failed read in between leaves the slot due for the next
+//! tick, with the reason logged and shown on the schedule. Claimed runs go to the process's
+//! executor and outlive the tick: an external caller that hangs up cancels nothing. Any number of
+//! ticks — the built-in ticker on every replica, external `POST /api/cron/tick` calls — may
+//! overlap: one claim per slot wins.
 
 use super::cron::{parse_zone, CronSpec};
 use super::executor::{Done, RunRef};
