@@ -300,6 +300,26 @@ pub async fn get(state: &AppState, tenant_id: &str, id: &str) -> Result<Template
     Ok(view(row, s))
 }
 
+/// The templates named by `(tenant, template)` pairs, with their schedules, by template id: two
+/// queries for any number (a tick's claim page), read on `conn` (inside the claim's transaction).
+pub async fn get_many(
+    conn: &mut sqlx::AnyConnection,
+    keys: &[(&str, &str)],
+) -> Result<std::collections::HashMap<String, TemplateView>, sqlx::Error> {
+    let rows = store::templates::get_many(&mut *conn, keys).await?;
+    let mut by_template: std::collections::HashMap<String, Vec<ScheduleView>> = Default::default();
+    for s in store::schedules::of_templates(conn, keys).await? {
+        by_template.entry(s.template_id.clone()).or_default().push(schedules::view(&s));
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mine = by_template.remove(&r.id).unwrap_or_default();
+            (r.id.clone(), view(r, mine))
+        })
+        .collect())
+}
+
 /// The tenant's templates, newest first.
 pub async fn list(state: &AppState, tenant_id: &str) -> Result<Vec<TemplateView>, AppError> {
     let rows = store::templates::list(&state.db.pool, tenant_id).await?;

@@ -146,6 +146,53 @@ db_test_real!(
     }
 );
 
+db_test_real!(
+    a_renewal_round_rewrites_only_leases_past_half_and_a_live_run_keeps_half_its_lease,
+    &[("NARRATE_RUN_LEASE_SECS", "300")],
+    |app| {
+        // A 300 s lease renewed every 10 s: a lease with more than 160 s left is left as it is,
+        // one with less is renewed to the full 300 s, so a burst's thousands of queued runs are
+        // not all rewritten every round — and none ever gets near its end.
+        let t = app.tenant("acme").await;
+        let owner = app.state.executor.leases().owner().to_string();
+        let now = app.state.clock.now_ms();
+        let mut guards = Vec::new();
+        let mut ids = Vec::new();
+        for left_s in [290, 170, 150, 20] {
+            let id = app::engine::new_id();
+            sqlx::query("INSERT INTO report_runs (id, tenant_id, template_id, trigger, triggered_by, status, phase, queued_at, owner, lease_until) VALUES ($1, $2, 'tpl', 'run_now', 'test', 'queued', 'queued', $3, $4, $5)")
+                .bind(&id)
+                .bind(&t.id)
+                .bind(now)
+                .bind(&owner)
+                .bind(now + left_s * 1000)
+                .execute(&app.state.db.pool)
+                .await
+                .unwrap();
+            guards.push(app.state.executor.leases().hold(&id, leases::Held::Run));
+            ids.push(id);
+        }
+        // (The server's own renewal round may run at the same moment; either way the outcome is
+        // the same, so the rows are judged, not the count.)
+        let before = app.state.clock.now_ms();
+        assert!(leases::renew(&app.state).await.unwrap() <= 2, "only the leases with 160 s or less left");
+        let lease = |i: usize| app.lease_of(&ids[i]);
+        assert_eq!(lease(0).await, Some(now + 290_000), "290 s left: untouched");
+        assert_eq!(lease(1).await, Some(now + 170_000), "170 s left: untouched");
+        for i in [2, 3] {
+            let l = lease(i).await.unwrap();
+            assert!(
+                l >= before + 300_000 - 10_000 && l <= app.state.clock.now_ms() + 300_000,
+                "renewed to a full lease: {l}"
+            );
+        }
+        // A short lease (under four rounds) is still renewed every round.
+        let short = app::engine::config::Config { run_lease_secs: 3, ..app.state.config.as_ref().clone() };
+        assert!(short.lease_renew_within_ms() > 3_000, "every lease of a short-lease server is renewed each round");
+        drop(guards);
+    }
+);
+
 db_test_real!(lease_renewal_goes_on_after_a_renewal_fails, &[("NARRATE_RUN_LEASE_SECS", "2")], |app| {
     let sink = sink(Duration::from_secs(4)).await;
     let t = app.tenant("acme").await;

@@ -196,16 +196,21 @@ async fn sweep_loop(state: AppState, mut stop: tokio::sync::watch::Receiver<bool
     }
 }
 
-/// Renews every lease this process holds; returns how many rows were renewed.
+/// Renews the leases this process holds — of runs, those within
+/// [`Config::lease_renew_within_ms`](crate::engine::config::Config::lease_renew_within_ms) of
+/// their end — and returns how many rows were renewed.
 pub async fn renew(state: &AppState) -> Result<u64, sqlx::Error> {
     let leases = state.executor.leases();
-    let until = state.clock.now_ms() + state.config.run_lease_secs * 1000;
+    let now = state.clock.now_ms();
+    let until = now + state.config.run_lease_secs * 1000;
+    let ending_before = now.saturating_add(state.config.lease_renew_within_ms());
     let run_ids = leases.held(Held::Run);
     let resend_ids = leases.held(Held::Resend);
     let pool = &state.db.pool;
     let mut n = 0;
     if !run_ids.is_empty() {
-        n += retry_transient("leases.renew", || runs::renew(pool, leases.owner(), &run_ids, until)).await?;
+        n += retry_transient("leases.renew", || runs::renew(pool, leases.owner(), &run_ids, until, ending_before))
+            .await?;
     }
     if !resend_ids.is_empty() {
         n += retry_transient("leases.renew", || deliveries::renew_resends(pool, leases.owner(), &resend_ids, until))

@@ -93,9 +93,10 @@ pub async fn resolve(state: &AppState, tenant_id: &str, ids: &[String]) -> Resul
     Ok(out)
 }
 
-/// Delivers a run to its targets through the ledger, concurrently and independently. The ledger
-/// rows are created in one transaction fenced on the run still being running and owned by
-/// `owner`; a row that exists already (a second delivery of the same run) is never sent again.
+/// Delivers a run to its targets through the ledger, concurrently and independently. The run's
+/// files (`input.artifacts`) and its ledger rows are stored in one transaction fenced on the run
+/// still being running and owned by `owner` (one commit where there were two); a row that exists
+/// already (a second delivery of the same run) is never sent again.
 pub async fn deliver_run(
     state: &AppState,
     run_id: &str,
@@ -109,6 +110,19 @@ pub async fn deliver_run(
         if !store::runs::fence(&mut tx, run_id, owner, RunPhase::Delivering).await? {
             tx.rollback().await?;
             return Ok(None);
+        }
+        for a in &input.artifacts {
+            let a = store::artifacts::NewArtifact {
+                tenant_id: &input.tenant_id,
+                run_id,
+                format: &a.format,
+                filename: &a.filename,
+                media_type: &a.media_type,
+                sha256: &a.sha256,
+                bytes: &a.bytes,
+                now,
+            };
+            store::artifacts::insert(&mut tx, &a).await?;
         }
         for t in &targets {
             let (kind, name, status, error) = match t {

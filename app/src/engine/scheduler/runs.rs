@@ -17,7 +17,7 @@ use crate::engine::store::runs::Hold;
 use crate::engine::store::{self, audit, deliveries, schedules};
 use crate::engine::{new_id, templates, AppState};
 use crate::model::reports::TemplateView;
-use crate::model::runs::{RunPhase, RunStatus, Trigger};
+use crate::model::runs::{RunStatus, Trigger};
 use crate::model::{AppError, Narrative, Report};
 use hmac::{Hmac, Mac};
 use serde_json::json;
@@ -207,7 +207,8 @@ async fn pipeline(state: &AppState, run: &RunRef, owner: &str) -> Result<Produce
         }
         Ok(_) => {}
     }
-    let artifacts = store_artifacts(state, run, owner, &t, &report).await?;
+    let files = render_files(&t, &report).await?;
+    let artifacts = signed_artifacts(state, &run.id, files)?;
     let dest_ids = destinations_for(state, &run.tenant_id, &t, row.schedule_id.as_deref()).await;
     let targets = ledger::resolve(state, &run.tenant_id, &dest_ids).await?;
     let kinds = targets.iter().filter_map(|t| match t {
@@ -332,53 +333,24 @@ pub async fn render_files(
         .collect())
 }
 
-/// Renders every format once and stores the files, fenced on the run still being ours.
-async fn store_artifacts(
+/// The rendered files as a run's artifacts with signed, expiring download links; the ledger
+/// stores them with the run's delivery rows (one transaction, fenced on the run being ours).
+fn signed_artifacts(
     state: &AppState,
-    run: &RunRef,
-    owner: &str,
-    t: &TemplateView,
-    report: &Report,
+    run_id: &str,
+    files: Vec<(ReportFormat, String, String, Vec<u8>)>,
 ) -> Result<Vec<Artifact>, AppError> {
-    let files = render_files(t, report).await?;
-    let now = state.clock.now_ms();
-    let stored = retry_transient("runs.artifacts", || async {
-        let mut tx = state.db.pool.begin().await?;
-        if !store::runs::fence(&mut tx, &run.id, owner, RunPhase::Delivering).await? {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        for (f, filename, sha, bytes) in &files {
-            let a = store::artifacts::NewArtifact {
-                tenant_id: &run.tenant_id,
-                run_id: &run.id,
-                format: f.extension(),
-                filename,
-                media_type: f.media_type(),
-                sha256: sha,
-                bytes,
-                now,
-            };
-            store::artifacts::insert(&mut tx, &a).await?;
-        }
-        tx.commit().await?;
-        Ok(true)
-    })
-    .await?;
-    if !stored {
-        return Err(AppError::conflict("the run is no longer owned by this server (its lease lapsed); stopped"));
-    }
+    let expires = state.clock.now_ms() + LINK_TTL_MS;
     files
         .into_iter()
         .map(|(f, filename, sha256, bytes)| {
             Ok(Artifact {
                 format: f.extension().into(),
                 download_url: format!(
-                    "{}/api/v1/reports/runs/{}/artifacts/{}?{}",
+                    "{}/api/v1/reports/runs/{run_id}/artifacts/{}?{}",
                     state.config.public_url,
-                    run.id,
                     f.extension(),
-                    sign_link(state, &run.id, f.extension(), now + LINK_TTL_MS)?
+                    sign_link(state, run_id, f.extension(), expires)?
                 ),
                 filename,
                 media_type: f.media_type().into(),

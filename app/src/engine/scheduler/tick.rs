@@ -15,6 +15,7 @@ use super::runs::inputs;
 use crate::engine::db::{retry_transient, Dialect};
 use crate::engine::store::{self, schedules};
 use crate::engine::{new_id, templates, AppState};
+use crate::model::reports::TemplateView;
 use crate::model::runs::{RunStatus, Trigger};
 use crate::model::AppError;
 use serde::Serialize;
@@ -197,11 +198,16 @@ struct Ready {
     snapshot: String,
 }
 
-/// Everything a claim needs that is not a write: the next slot and the template's snapshot.
-async fn prepare(state: &AppState, d: &schedules::Due, now: chrono::DateTime<chrono::Utc>) -> Result<Ready, Outcome> {
+/// Everything a claim needs that is not a write: the next slot and the snapshot of the template
+/// (`t`, as read).
+fn prepare(
+    d: &schedules::Due,
+    now: chrono::DateTime<chrono::Utc>,
+    t: Result<&TemplateView, AppError>,
+) -> Result<Ready, Outcome> {
     let next = next_slot(d, now).map_err(Outcome::Park)?;
-    let t = templates::get(state, &d.tenant_id, &d.template_id).await.map_err(|e| Outcome::Failed(e.message))?;
-    Ok(Ready { next, run_id: new_id(), snapshot: inputs(&t, Some(&d.id)) })
+    let t = t.map_err(|e| Outcome::Failed(e.message))?;
+    Ok(Ready { next, run_id: new_id(), snapshot: inputs(t, Some(&d.id)) })
 }
 
 /// In `tx`: moves the schedule to its next slot (if still at the slot read) and inserts the run.
@@ -258,7 +264,8 @@ async fn claim_page(
             tracing::debug!(error.message = %e, "claiming a page failed; claiming its schedules one by one");
             let mut out = Vec::with_capacity(rows.len());
             for d in rows {
-                let outcome = match prepare(state, &d, now_dt).await {
+                let t = templates::get(state, &d.tenant_id, &d.template_id).await;
+                let outcome = match prepare(&d, now_dt, t.as_ref().map_err(Clone::clone)) {
                     Ok(ready) => claim_one(state, &d, &ready).await,
                     Err(outcome) => outcome,
                 };
@@ -285,13 +292,18 @@ async fn claim_page_once(
     }
     let rows = schedules::due_page(&mut tx, now, after, CLAIM_PAGE, postgres).await?;
     *read.lock().unwrap_or_else(|p| p.into_inner()) = rows.clone();
+    // The page's templates (and their schedules, part of the snapshot) in two queries, not two
+    // per schedule.
+    let keys: Vec<(&str, &str)> = rows.iter().map(|d| (d.tenant_id.as_str(), d.template_id.as_str())).collect();
+    let read_templates = templates::get_many(&mut tx, &keys).await?;
     let mut out = Vec::with_capacity(rows.len());
-    for d in rows {
-        let outcome = match prepare(state, &d, now_dt).await {
-            Ok(ready) => claim_in(state, &mut tx, &d, &ready).await?,
+    for d in &rows {
+        let t = read_templates.get(&d.template_id).ok_or_else(|| AppError::not_found("template"));
+        let outcome = match prepare(d, now_dt, t) {
+            Ok(ready) => claim_in(state, &mut tx, d, &ready).await?,
             Err(outcome) => outcome,
         };
-        out.push((d, outcome));
+        out.push((d.clone(), outcome));
     }
     tx.commit().await?;
     Ok(out)

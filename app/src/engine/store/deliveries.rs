@@ -109,7 +109,10 @@ pub async fn of_run(conn: &mut AnyConnection, run_id: &str) -> Result<Vec<Delive
 pub async fn start_sending(pool: &AnyPool, id: &str, run_id: &str, owner: &str, now: i64) -> Result<bool, sqlx::Error> {
     DeliveryStatus::Pending.to(DeliveryStatus::Sending).expect("allowed");
     let mut tx = pool.begin().await?;
-    if !super::runs::fence(&mut tx, run_id, owner, crate::model::runs::RunPhase::Delivering).await? {
+    // The run is in its delivering phase already (the ledger rows were written under that fence):
+    // the lock alone.
+    let hold = super::runs::Hold::Owner(owner);
+    if !super::runs::lock(&mut tx, run_id, crate::model::runs::RunStatus::Running, hold).await? {
         tx.rollback().await?;
         return Ok(false);
     }

@@ -215,16 +215,27 @@ impl Hold<'_> {
     }
 }
 
-/// Locks a run in state `from` that `hold` allows to change (a no-op update: the row lock on
-/// PostgreSQL, the write lock on SQLite), so that what follows in the transaction — settling its
-/// deliveries, then finishing it — cannot interleave with another writer. False when the run is
-/// no longer in that state or held that way.
+/// Locks a run in state `from` that `hold` allows to change, so that what follows in the
+/// transaction — settling its deliveries, then finishing it; marking a delivery as sending —
+/// cannot interleave with another writer. On PostgreSQL the row lock (`FOR NO KEY UPDATE`, which
+/// conflicts with every update of the row but writes no new version of it, unlike the no-op
+/// update it replaced: two per run in a burst); on SQLite a no-op update, which takes the
+/// database's write lock first. False when the run is no longer in that state or held that way.
 pub async fn lock(conn: &mut AnyConnection, id: &str, from: RunStatus, hold: Hold<'_>) -> Result<bool, sqlx::Error> {
     let (cond, h1, h2) = hold.binds();
-    let sql = format!(
-        "UPDATE report_runs SET lease_until = lease_until WHERE id = $1 AND status = $2 AND {}",
-        cond.replace("$h1", "$3").replace("$h2", "$4")
-    );
+    let cond = cond.replace("$h1", "$3").replace("$h2", "$4");
+    if conn.backend_name() == "PostgreSQL" {
+        let sql = format!("SELECT id FROM report_runs WHERE id = $1 AND status = $2 AND {cond} FOR NO KEY UPDATE");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(from.as_str())
+            .bind(h1)
+            .bind(h2)
+            .fetch_optional(conn)
+            .await?;
+        return Ok(row.is_some());
+    }
+    let sql = format!("UPDATE report_runs SET lease_until = lease_until WHERE id = $1 AND status = $2 AND {cond}");
     let done =
         sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(from.as_str()).bind(h1).bind(h2).execute(conn).await?;
     Ok(done.rows_affected() == 1)
@@ -261,20 +272,29 @@ pub async fn fail(
     Ok(done.rows_affected() == 1)
 }
 
-/// Renews the leases of the given runs (queued or running) that `owner` still owns.
-pub async fn renew(pool: &AnyPool, owner: &str, ids: &[String], until: i64) -> Result<u64, sqlx::Error> {
+/// Renews the leases of the given runs (queued or running) that `owner` still owns and that end
+/// before `ending_before`.
+pub async fn renew(
+    pool: &AnyPool,
+    owner: &str,
+    ids: &[String],
+    until: i64,
+    ending_before: i64,
+) -> Result<u64, sqlx::Error> {
     let mut renewed = 0;
     for chunk in ids.chunks(500) {
-        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 5)).collect();
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 6)).collect();
         let sql = format!(
-            "UPDATE report_runs SET lease_until = $1 WHERE owner = $2 AND status IN ($3, $4) AND id IN ({})",
+            "UPDATE report_runs SET lease_until = $1 WHERE owner = $2 AND status IN ($3, $4) \
+             AND (lease_until IS NULL OR lease_until < $5) AND id IN ({})",
             marks.join(", ")
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(until)
             .bind(owner)
             .bind(RunStatus::Queued.as_str())
-            .bind(RunStatus::Running.as_str());
+            .bind(RunStatus::Running.as_str())
+            .bind(ending_before);
         for id in chunk {
             q = q.bind(id);
         }

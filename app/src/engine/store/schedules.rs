@@ -196,6 +196,22 @@ pub async fn list(pool: &AnyPool, tenant_id: &str, template_id: Option<&str>) ->
     Ok(rows.iter().map(from_row).collect())
 }
 
+/// The schedules of the templates named by `(tenant, template)` pairs, oldest first, in one query.
+pub async fn of_templates(conn: &mut AnyConnection, keys: &[(&str, &str)]) -> Result<Vec<ScheduleRow>, sqlx::Error> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = super::templates::pair_marks(keys.len());
+    let sql = format!(
+        "SELECT {COLS} FROM report_schedules WHERE (tenant_id, template_id) IN ({marks}) ORDER BY created_at, id"
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (tenant, id) in keys {
+        q = q.bind(*tenant).bind(*id);
+    }
+    Ok(q.fetch_all(conn).await?.iter().map(from_row).collect())
+}
+
 /// A due schedule, as the tick reads it.
 #[derive(Debug, Clone)]
 pub struct Due {

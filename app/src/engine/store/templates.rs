@@ -193,6 +193,25 @@ where
         .map(from_row))
 }
 
+/// `(tenant, template)` pairs as a row-value list from `$1`: `($1, $2), ($3, $4), …`.
+pub fn pair_marks(n: usize) -> String {
+    (0..n).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(", ")
+}
+
+/// The templates named by `(tenant, template)` pairs, in one query (a tick reads a whole claim
+/// page's templates at once); a pair naming another tenant's template finds nothing.
+pub async fn get_many(conn: &mut AnyConnection, keys: &[(&str, &str)]) -> Result<Vec<TemplateRow>, sqlx::Error> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("{SELECT} WHERE (t.tenant_id, t.id) IN ({})", pair_marks(keys.len()));
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (tenant, id) in keys {
+        q = q.bind(*tenant).bind(*id);
+    }
+    Ok(q.fetch_all(conn).await?.iter().map(from_row).collect())
+}
+
 /// The tenant's templates, newest first.
 pub async fn list(pool: &AnyPool, tenant_id: &str) -> Result<Vec<TemplateRow>, sqlx::Error> {
     let sql = format!("{SELECT} WHERE t.tenant_id = $1 ORDER BY t.created_at DESC, t.id");
