@@ -32,6 +32,9 @@ echo "ready in $(echo "$end - $start" | bc) s"
 echo "== first visit to a dashboard in Chromium (cold cache, CPU 4x throttled)"
 (cd end2end && test -d node_modules/playwright-core || npm ci --no-audit --no-fund >/dev/null)
 node end2end/bench/first-visit.mjs http://127.0.0.1:3199 5
+
+echo "== server memory over 1 000 PDF exports (the same server)"
+NARRATE_BIN="$CARGO_TARGET_DIR/release/narrate" scripts/server-rss.sh http://127.0.0.1:3199 "$pid" "sqlite://$dir/narrate.db" 1000
 kill "$pid"; wait "$pid" 2>/dev/null || true
 rm -rf "$dir"
 

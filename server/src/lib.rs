@@ -12,6 +12,40 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Tunes glibc's malloc for a long-lived server that renders documents on short-lived blocking
+/// threads; called first thing in `main`, before the runtime's threads exist. Two settings:
+/// - at most two arenas: by default every new thread gets an arena of its own (up to eight per
+///   core), and each keeps the pages its thread freed;
+/// - a fixed 128 KiB mmap threshold: by default glibc raises it every time a large block is freed,
+///   after which the big buffers of a render come from the heap and stay there.
+///
+/// An operator's own `MALLOC_ARENA_MAX` or `MALLOC_MMAP_THRESHOLD_` wins (nothing is changed).
+/// Measured by `scripts/server-rss.sh` (BENCHMARKS.md, memory). The workspace denies `unsafe`;
+/// this is its one exception, two calls of the C library's `mallopt`.
+#[allow(unsafe_code)]
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu", not(feature = "mimalloc")))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() && std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
+        // SAFETY: mallopt only sets the allocator's parameters, and runs before other threads.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        }
+    }
+}
+
+/// Hands the pages the allocator holds free back to the operating system (glibc keeps them in its
+/// arenas otherwise, so a server's resident memory stays at its highest point). `serve` calls it
+/// once a second, off the async threads; a call takes well under a millisecond.
+#[allow(unsafe_code)]
+fn trim_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu", not(feature = "mimalloc")))]
+    // SAFETY: malloc_trim takes each arena's lock and only releases memory that is free.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 pub mod middleware;
 pub mod rest;
 
@@ -171,6 +205,13 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(event = "server.listening", addr = %addr, "Narrate is listening on http://{addr}");
     let background = start_background(&state);
+    let trim = tokio::spawn(async {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            every.tick().await;
+            let _ = tokio::task::spawn_blocking(trim_allocator).await;
+        }
+    });
     let (signalled_tx, mut http_stop) = tokio::sync::watch::channel(false);
     let app = router(state.clone());
     let http = tokio::spawn(async move {
@@ -190,6 +231,7 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
         "stopping: no new runs; in-flight runs may finish"
     );
     let (finished, interrupted) = background.shutdown(&state, grace).await;
+    trim.abort();
     // Requests still open (a long `?wait` tick) get a moment more, then the process exits.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(3), http).await;
     tracing::info!(event = "server.stopped", runs_finished = finished, runs_interrupted = interrupted, "stopped");

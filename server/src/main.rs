@@ -159,8 +159,12 @@ enum ApikeyAction {
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    server::tune_allocator();
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     init_tracing();
     let cli = Cli::parse();
     let config = Config::from_env().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;

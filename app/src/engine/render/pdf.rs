@@ -29,8 +29,13 @@ use crate::model::{ColumnKind, Report, Table};
 /// The layout template; the generated `#let data = (...)` binding is put in front of it.
 const TEMPLATE: &str = include_str!("report.typ");
 
-/// How many `comemo::evict` rounds an unused memoised result survives.
-const CACHE_MAX_AGE: usize = 10;
+/// How many `comemo::evict` rounds an unused memoised result survives: one. What every render uses
+/// (the template's evaluation, fonts, the library) stays memoised; what only the last report used
+/// goes at the next render. Measured on a running server over 1 000 PDF exports
+/// (`scripts/server-rss.sh`, BENCHMARKS.md): 10 rounds held about 70 MiB more than one; none held a
+/// little less than one but made every render start cold (the render bench's Executive PDF: 3.8 ms
+/// with one round, 31.8 ms with none).
+const CACHE_MAX_AGE: usize = 1;
 
 /// Longest diagnostic text carried in a [`PdfError`].
 const MAX_MESSAGE_CHARS: usize = 300;
@@ -126,7 +131,7 @@ fn virtual_file(path: &str) -> Result<FileId, PdfError> {
 /// pages with their header row repeated; every page is numbered "Page N of M".
 pub fn render_pdf(report: &Report) -> Result<Vec<u8>, PdfError> {
     let result = compile(report);
-    // Drop memoised results that the last renders did not reuse; keeps memory flat.
+    // Drop memoised results the last render did not use; keeps memory flat.
     typst::comemo::evict(CACHE_MAX_AGE);
     result
 }
