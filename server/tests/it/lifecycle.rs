@@ -160,9 +160,10 @@ db_test_real!(
         let mut ids = Vec::new();
         for left_s in [290, 170, 150, 20] {
             let id = app::engine::new_id();
-            sqlx::query("INSERT INTO report_runs (id, tenant_id, template_id, trigger, triggered_by, status, phase, queued_at, owner, lease_until) VALUES ($1, $2, 'tpl', 'run_now', 'test', 'queued', 'queued', $3, $4, $5)")
+            sqlx::query("INSERT INTO report_runs (id, tenant_id, template_id, trigger, triggered_by, status, phase, queued_at, owner, lease_until) VALUES ($1, $2, $3, 'run_now', 'test', 'queued', 'queued', $4, $5, $6)")
                 .bind(&id)
                 .bind(&t.id)
+                .bind(format!("tpl-{left_s}")) // one active Run Now per template
                 .bind(now)
                 .bind(&owner)
                 .bind(now + left_s * 1000)
