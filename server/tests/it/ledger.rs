@@ -73,7 +73,7 @@ async fn one_failing_destination_leaves_the_others_delivered_and_every_attempt_i
     let run = run_row(&app, &t.id).await;
     let targets = ledger::resolve(&app.state, &t.id, &ids).await.unwrap();
     let owner = app.state.executor.leases().owner().to_string();
-    ledger::deliver_run(&app.state, &run, &owner, &input(&run, &t.id), targets).await.unwrap();
+    ledger::deliver_run(&app.state, &run, &owner, &input(&run, &t.id), targets, None).await.unwrap();
     let rows = history::get(&app.state, &t.id, &run).await.unwrap().deliveries;
     let by = |name: &str| rows.iter().find(|r| r.name == name).unwrap_or_else(|| panic!("{name}")).clone();
     assert_eq!(by("Ok hook").status, DeliveryStatus::Delivered);
@@ -114,7 +114,7 @@ async fn delivering_a_run_twice_never_sends_twice() {
     let owner = app.state.executor.leases().owner().to_string();
     let once = || async {
         let targets = ledger::resolve(&app.state, &t.id, &ids).await.unwrap();
-        ledger::deliver_run(&app.state, &run, &owner, &input(&run, &t.id), targets).await.unwrap()
+        ledger::deliver_run(&app.state, &run, &owner, &input(&run, &t.id), targets, None).await.unwrap()
     };
     tokio::join!(once(), once());
     assert_eq!(history::get(&app.state, &t.id, &run).await.unwrap().deliveries.len(), 1);

@@ -135,8 +135,13 @@ db_test!(a_preview_shows_each_destination_exactly_what_it_would_receive_and_send
 
 #[tokio::test]
 async fn a_slack_message_shows_the_headline_chart_through_a_signed_link_its_servers_can_fetch() {
+    // Slack's servers fetch the image as the message arrives, before they answer the post: the
+    // sink answers after 2 s, and the link is fetched while the run is still delivering.
     let sink = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&sink).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(2)))
+        .mount(&sink)
+        .await;
     let vars = [("NARRATE_ALLOW_PRIVATE_DESTINATIONS", "1"), ("NARRATE_PUBLIC_URL", "https://reports.example.com")];
     let app = TestApp::start_with(common::Backend::Sqlite, &vars).await.unwrap();
     let t = app.tenant("acme").await;
@@ -180,6 +185,9 @@ async fn a_slack_message_shows_the_headline_chart_through_a_signed_link_its_serv
     let url = image["image_url"].as_str().unwrap();
     let prefix = format!("https://reports.example.com/api/v1/reports/runs/{run_id}/charts/0?expires=");
     assert!(url.starts_with(&prefix), "{url}");
+    let run: Value =
+        admin.get(app.url(&format!("/api/v1/reports/runs/{run_id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(run["status"], "running", "the message is still being posted");
     // What Slack's servers would fetch: the same path and query, without any session.
     let local = app.url(url.trim_start_matches("https://reports.example.com"));
     let anonymous = reqwest::Client::new();

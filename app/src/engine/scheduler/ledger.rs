@@ -95,19 +95,22 @@ pub async fn resolve(state: &AppState, tenant_id: &str, ids: &[String]) -> Resul
 
 /// Delivers a run to its targets through the ledger, concurrently and independently. The run's
 /// files (`input.artifacts`) and its ledger rows are stored in one transaction fenced on the run
-/// still being running and owned by `owner` (one commit where there were two); a row that exists
-/// already (a second delivery of the same run) is never sent again.
+/// still being running and owned by `owner` (one commit where there were two), together with the
+/// run's recorded `sections` when given: the chart links that Slack and Teams messages carry are
+/// drawn from them, and those servers fetch the image as the message arrives, before the run ends.
+/// A row that exists already (a second delivery of the same run) is never sent again.
 pub async fn deliver_run(
     state: &AppState,
     run_id: &str,
     owner: &str,
     input: &DeliveryInput,
     targets: Vec<Target>,
+    sections: Option<&str>,
 ) -> Result<(), AppError> {
     let now = state.clock.now_ms();
     let rows = retry_transient("ledger.create", || async {
         let mut tx = state.db.pool.begin().await?;
-        if !store::runs::fence(&mut tx, run_id, owner, RunPhase::Delivering).await? {
+        if !store::runs::fence(&mut tx, run_id, owner, RunPhase::Delivering, sections).await? {
             tx.rollback().await?;
             return Ok(None);
         }

@@ -218,8 +218,9 @@ async fn pipeline(state: &AppState, run: &RunRef, owner: &str) -> Result<Produce
     let charts = if charts_wanted(state, kinds) { chart_images(&report.sections).await } else { Vec::new() };
     let mut input = delivery_input(state, &run.id, &run.tenant_id, &t, &report, artifacts, charts);
     input.schedule_id = row.schedule_id.clone();
-    ledger::deliver_run(state, &run.id, owner, &input, targets).await?;
-    Ok(produced(None))
+    let recorded = produced(None);
+    ledger::deliver_run(state, &run.id, owner, &input, targets, Some(&recorded.sections)).await?;
+    Ok(recorded)
 }
 
 /// What every destination of a run is told: the report's period, narrative, key figures,

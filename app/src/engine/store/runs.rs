@@ -144,14 +144,23 @@ pub async fn start(pool: &AnyPool, id: &str, owner: &str, now: i64, lease_until:
     Ok(done.rows_affected() == 1)
 }
 
-/// Moves a running run to `phase` if `owner` still owns it: the fence every write of a run's
-/// pipeline passes inside its transaction.
-pub async fn fence(conn: &mut AnyConnection, id: &str, owner: &str, phase: RunPhase) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE report_runs SET phase = $1 WHERE id = $2 AND owner = $3 AND status = $4")
-        .bind(phase.as_str())
-        .bind(id)
-        .bind(owner)
-        .bind(RunStatus::Running.as_str())
+/// Moves a running run to `phase` (recording its `sections` when given) if `owner` still owns it:
+/// the fence a run's pipeline passes inside the transaction that stores its files and ledger rows.
+pub async fn fence(
+    conn: &mut AnyConnection,
+    id: &str,
+    owner: &str,
+    phase: RunPhase,
+    sections: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE report_runs SET phase = $1, sections = COALESCE($5, sections) WHERE id = $2 AND owner = $3 AND status = $4",
+    )
+    .bind(phase.as_str())
+    .bind(id)
+    .bind(owner)
+    .bind(RunStatus::Running.as_str())
+    .bind(sections)
         .execute(conn)
         .await?;
     Ok(done.rows_affected() == 1)
