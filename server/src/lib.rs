@@ -21,7 +21,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 ///
 /// An operator's own `MALLOC_ARENA_MAX` or `MALLOC_MMAP_THRESHOLD_` wins (nothing is changed).
 /// Measured by `scripts/server-rss.sh` (BENCHMARKS.md, memory). The workspace denies `unsafe`;
-/// this is its one exception, two calls of the C library's `mallopt`.
+/// its only exceptions are this function and [`trim_allocator`]: calls of the C library's
+/// `mallopt` and `malloc_trim`.
 #[allow(unsafe_code)]
 pub fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu", not(feature = "mimalloc")))]
